@@ -1,0 +1,52 @@
+# iamconsole — the two commands: `make run` and `make test`.
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+HOST ?= 127.0.0.1
+PORT ?= 8000
+
+.PHONY: run test lint format typecheck check bench install clean
+
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[dev]'
+	touch $@
+
+install: $(VENV)/.installed
+
+.env:
+	$(PY) -m iamconsole.devenv > .env
+
+# Embedded default: SQLite, database cache; creates a demo account on first start.
+run: install .env
+	mkdir -p var
+	$(PY) manage.py migrate --noinput -v0
+	$(PY) manage.py createcachetable
+	$(PY) manage.py bootstrapdemo --url http://$(HOST):$(PORT)/console/login
+	$(PY) manage.py runserver $(HOST):$(PORT) --noreload
+
+# The whole suite (engine, services, views, browser). DATABASE_URL selects PostgreSQL.
+test: install
+	mkdir -p var test-artifacts
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+lint: install
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+format: install
+	$(VENV)/bin/ruff check --fix .
+	$(VENV)/bin/ruff format .
+
+typecheck: install
+	DEBUG=1 $(VENV)/bin/mypy .
+
+check: lint typecheck test
+
+bench: install
+	$(PY) bench/policy_eval.py
+	$(PY) bench/console_pages.py
+
+clean:
+	rm -rf $(VENV) var test-artifacts .pytest_cache .mypy_cache .ruff_cache

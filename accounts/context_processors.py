@@ -1,0 +1,40 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from django.http import HttpRequest
+
+from accounts.arns import account_resource, ram_resource
+from policies.guards import allowed
+
+NAV = [
+    ("overview", "Overview", None),
+    ("users", "Users", ("ram:ListUsers", "user")),
+    ("groups", "Groups", ("ram:ListGroups", "group")),
+    ("policies", "Policies", ("ram:ListPolicies", "policy")),
+    ("simulator", "Policy simulator", ("ram:ListPolicies", "policy")),
+    ("security", "Security settings", ("ram:GetPasswordPolicy", None)),
+    ("audit", "Audit log", ("audit:LookupEvents", None)),
+]
+
+
+def console(request: HttpRequest) -> dict[str, Any]:
+    """Navigation entries the principal may open; templates receive flags, never rules."""
+    principal = getattr(request, "principal", None)
+    if principal is None:
+        return {"logon_domain": settings.IAM_LOGON_DOMAIN}
+    uid = principal.account_uid
+    entries = []
+    for key, label, check in NAV:
+        if check is not None:
+            action, kind = check
+            resource = ram_resource(uid, kind) if kind else account_resource(uid)
+            if action.startswith("audit:"):
+                resource = f"acs:audit:*:{uid}:event/*"
+            if not allowed(principal, action, resource):
+                continue
+        entries.append({"key": key, "label": label, "url": f"/console/{key}/".replace(
+            "/overview/", "/")})
+    section = request.path.removeprefix("/console/").split("/", 1)[0] or "overview"
+    return {"nav_entries": entries, "principal": principal, "active": section}

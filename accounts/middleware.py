@@ -1,0 +1,62 @@
+"""Attach request meta and the console Principal; gate users who must change their password."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable
+
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect
+
+from accounts.ids import request_id
+from accounts.models import User
+from policies.principal import Principal, RequestMeta
+
+PASSWORD_GATE_EXEMPT = ("/console/password", "/console/logout", "/static/")
+
+
+def request_meta(request: HttpRequest) -> RequestMeta:
+    return RequestMeta(
+        source_ip=request.META.get("REMOTE_ADDR") or None,
+        user_agent=request.META.get("HTTP_USER_AGENT", "")[:512],
+        request_id=request_id(),
+        secure_transport=request.is_secure(),
+    )
+
+
+def console_principal(request: HttpRequest, user: User, meta: RequestMeta) -> Principal:
+    session_key = request.session.session_key or ""
+    digest = hashlib.sha256(session_key.encode()).hexdigest()[:16] if session_key else ""
+    is_verified = getattr(user, "is_verified", None)
+    return Principal(
+        account_id=user.account_id,
+        account_uid=user.account.uid,
+        kind="root" if user.is_root else "user",
+        arn=user.arn,
+        name=user.name,
+        user_pk=user.pk,
+        authz_version=user.account.authz_version,
+        mfa_present=bool(is_verified()) if callable(is_verified) else False,
+        credential=f"console-session:{digest}" if digest else "console-session",
+        meta=meta,
+    )
+
+
+class ConsolePrincipalMiddleware:
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        meta = request_meta(request)
+        request.meta = meta  # type: ignore[attr-defined]
+        request.principal = None  # type: ignore[attr-defined]
+        user = request.user
+        if user.is_authenticated and isinstance(user, User):
+            request.principal = console_principal(request, user, meta)  # type: ignore[attr-defined]
+            if request.session.get("must_change_password") and not request.path.startswith(
+                PASSWORD_GATE_EXEMPT
+            ):
+                return redirect("accounts:password_change")
+        response = self.get_response(request)
+        response["X-Request-Id"] = meta.request_id
+        return response

@@ -1,0 +1,148 @@
+"""Accounts (tenants), their identities (root and RAM users) and password policy."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
+from django.db import models
+from django.db.models.functions import Lower
+
+
+class Account(models.Model):
+    """A tenant: a 16-digit uid, a unique alias, and its security settings."""
+
+    uid = models.CharField(max_length=16, unique=True)
+    alias = models.CharField(max_length=32, unique=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    # Bumped in the same transaction as any change to policies, versions, attachments or
+    # memberships; compiled-policy caches are keyed by it so changes bite on the next request.
+    authz_version = models.BigIntegerField(default=1)
+
+    def __str__(self) -> str:
+        return f"{self.alias} ({self.uid})"
+
+    @property
+    def root_arn(self) -> str:
+        return f"acs:ram::{self.uid}:root"
+
+    @property
+    def logon_domain(self) -> str:
+        return f"{self.alias}.{settings.IAM_LOGON_DOMAIN}"
+
+
+class PasswordPolicy(models.Model):
+    """The account's password policy (reference §5.8, §8); defaults follow NIST SP 800-63B."""
+
+    account = models.OneToOneField(Account, on_delete=models.CASCADE, related_name="password_policy")
+    minimum_password_length = models.PositiveSmallIntegerField(default=15)
+    require_lowercase_characters = models.BooleanField(default=False)
+    require_uppercase_characters = models.BooleanField(default=False)
+    require_numbers = models.BooleanField(default=False)
+    require_symbols = models.BooleanField(default=False)
+    block_common_passwords = models.BooleanField(default=True)
+    hard_expiry = models.BooleanField(default=False)
+    max_password_age = models.PositiveSmallIntegerField(default=0)  # days, 0 = never
+    password_reuse_prevention = models.PositiveSmallIntegerField(default=0)
+    max_login_attempts = models.PositiveSmallIntegerField(default=5)  # per hour, 0 = off
+    updated_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return f"password policy of {self.account_id}"
+
+
+class UserManager(BaseUserManager["User"]):
+    def get_queryset(self) -> models.QuerySet[User]:
+        # Every request loads the account with the user: authz_version is read once here.
+        return super().get_queryset().select_related("account")
+
+
+class User(AbstractBaseUser):
+    """Every console identity: an account's root or one of its RAM users."""
+
+    class Kind(models.TextChoices):
+        ROOT = "root", "Root"
+        RAM_USER = "user", "RAM user"
+
+    user_id = models.CharField(max_length=16, unique=True)
+    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="users")
+    kind = models.CharField(max_length=8, choices=Kind.choices, default=Kind.RAM_USER)
+    name = models.CharField(max_length=64)  # UserName; "root" for the root identity
+    display_name = models.CharField(max_length=128, blank=True)
+    email = models.CharField(max_length=254, blank=True)
+    mobile_phone = models.CharField(max_length=32, blank=True)
+    comments = models.CharField(max_length=128, blank=True)
+    console_access = models.BooleanField(default=False)
+    programmatic_access = models.BooleanField(default=False)
+    password_reset_required = models.BooleanField(default=False)
+    mfa_bind_required = models.BooleanField(default=False)
+    password_changed_at = models.DateTimeField(null=True, blank=True)
+    login_profile_created_at = models.DateTimeField(null=True, blank=True)
+    failed_login_count = models.PositiveIntegerField(default=0)
+    failed_login_window_start = models.DateTimeField(null=True, blank=True)
+    locked_until = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    USERNAME_FIELD = "user_id"
+    REQUIRED_FIELDS: list[str] = []
+
+    objects = UserManager()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint("account", Lower("name"), name="uniq_user_name_per_account"),
+            models.UniqueConstraint(
+                Lower("email"),
+                condition=models.Q(kind="root"),
+                name="uniq_root_email",
+            ),
+        ]
+        indexes = [models.Index(fields=["account", "name"])]
+
+    def __str__(self) -> str:
+        return self.login_name
+
+    @property
+    def is_root(self) -> bool:
+        return self.kind == self.Kind.ROOT
+
+    @property
+    def arn(self) -> str:
+        if self.is_root:
+            return self.account.root_arn
+        return f"acs:ram::{self.account.uid}:user/{self.name}"
+
+    @property
+    def resource_arn(self) -> str:
+        """The resource ARN used when authorizing ram:* actions on this user."""
+        return f"acs:ram:*:{self.account.uid}:user/{self.name}"
+
+    @property
+    def login_name(self) -> str:
+        if self.is_root:
+            return self.email
+        return f"{self.name}@{self.account.logon_domain}"
+
+    @property
+    def access_mode(self) -> str:
+        if self.console_access and self.programmatic_access:
+            return "both"
+        if self.console_access:
+            return "console"
+        if self.programmatic_access:
+            return "programmatic"
+        return "none"
+
+
+class PasswordHistory(models.Model):
+    """Previous password hashes, for the policy's reuse prevention."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="password_history")
+    password = models.CharField(max_length=256)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"password of {self.user_id} at {self.created_at}"

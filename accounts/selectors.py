@@ -1,0 +1,47 @@
+"""Reads of users, scoped to the actor's account and checked with the policy engine."""
+
+from __future__ import annotations
+
+from django.db.models import Count, Q, QuerySet
+
+from accounts.arns import ram_resource
+from accounts.errors import NotFound
+from accounts.models import User
+from policies.guards import require
+from policies.principal import Principal
+
+
+def users_for(actor: Principal, query: str = "") -> QuerySet[User]:
+    """The actor's account's RAM users (ListUsers), optionally filtered by a search string."""
+    require(actor, "ram:ListUsers", ram_resource(actor.account_uid, "user"))
+    users = User.objects.filter(account_id=actor.account_id, kind=User.Kind.RAM_USER)
+    if query:
+        users = users.filter(
+            Q(name__icontains=query) | Q(display_name__icontains=query) | Q(email__icontains=query)
+        )
+    return users.annotate(group_count=Count("group_memberships")).order_by("name")
+
+
+def get_user_for_actor(actor: Principal, name: str, action: str = "ram:GetUser") -> User:
+    """The named RAM user of the actor's account: 404 when absent, 403 when not permitted."""
+    user = (
+        User.objects.filter(account_id=actor.account_id, kind=User.Kind.RAM_USER, name__iexact=name)
+        .select_related("account")
+        .first()
+    )
+    if user is None:
+        raise NotFound("EntityNotExist.User", f"The user does not exist: {name}.")
+    require(actor, action, user.resource_arn)
+    return user
+
+
+def administrator_exists(account_id: int) -> bool:
+    """Whether a RAM user of the account holds AdministratorAccess, directly or via a group."""
+    from policies.models import PolicyAttachment
+
+    admin = PolicyAttachment.objects.filter(
+        account_id=account_id, policy__account__isnull=True, policy__name="AdministratorAccess"
+    )
+    return admin.filter(
+        Q(user__isnull=False) | Q(group__memberships__isnull=False)
+    ).exists()

@@ -1,0 +1,195 @@
+"""Settings for iamconsole, read from the environment (see .env.example).
+
+Outside DEBUG the server refuses to start without SECRET_KEY, IAM_ENCRYPTION_KEYS and
+ALLOWED_HOSTS.
+"""
+
+import os
+from pathlib import Path
+
+import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
+from dotenv import load_dotenv
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+load_dotenv(BASE_DIR / ".env", override=False)
+
+
+def env_bool(name: str, default: bool = False) -> bool:
+    value = os.environ.get(name)
+    if value is None or value == "":
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def env_list(name: str, default: str = "") -> list[str]:
+    return [item.strip() for item in os.environ.get(name, default).split(",") if item.strip()]
+
+
+DEBUG = env_bool("DEBUG")
+TESTING = env_bool("IAM_TESTING")
+
+_DEV_ONLY_SECRET = "dev-only-insecure-secret-key-never-use-in-production-0123456789"
+_DEV_ONLY_ENCRYPTION_KEY = "ZGV2LW9ubHktZW5jcnlwdGlvbi1rZXktMzItYnl0ZXM="  # 32 bytes, dev only
+
+SECRET_KEY = os.environ.get("SECRET_KEY", "")
+IAM_ENCRYPTION_KEYS = env_list("IAM_ENCRYPTION_KEYS")
+ALLOWED_HOSTS = env_list("ALLOWED_HOSTS")
+
+if not DEBUG and not TESTING:
+    missing = [
+        name
+        for name, value in (
+            ("SECRET_KEY", SECRET_KEY),
+            ("IAM_ENCRYPTION_KEYS", IAM_ENCRYPTION_KEYS),
+            ("ALLOWED_HOSTS", ALLOWED_HOSTS),
+        )
+        if not value
+    ]
+    if missing:
+        raise ImproperlyConfigured(
+            "iamconsole refuses to start outside DEBUG without: " + ", ".join(missing)
+        )
+SECRET_KEY = SECRET_KEY or _DEV_ONLY_SECRET
+IAM_ENCRYPTION_KEYS = IAM_ENCRYPTION_KEYS or [_DEV_ONLY_ENCRYPTION_KEY]
+ALLOWED_HOSTS = ALLOWED_HOSTS or ["127.0.0.1", "localhost", "[::1]", "testserver"]
+
+# The domain RAM users log in under: name@<alias>.<IAM_LOGON_DOMAIN>.
+IAM_LOGON_DOMAIN = os.environ.get("IAM_LOGON_DOMAIN", "iam.localhost").strip().lower()
+
+INSTALLED_APPS = [
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "django.contrib.humanize",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
+    "accounts",
+    "groups",
+    "roles",
+    "policies",
+    "audit",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
+    "django.contrib.auth.middleware.LoginRequiredMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "accounts.middleware.ConsolePrincipalMiddleware",
+]
+
+ROOT_URLCONF = "iamconsole.urls"
+WSGI_APPLICATION = "iamconsole.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+                "accounts.context_processors.console",
+            ],
+        },
+    },
+]
+
+DATABASES = {
+    "default": dj_database_url.config(
+        default=f"sqlite:///{BASE_DIR / 'var' / 'db.sqlite3'}",
+        conn_max_age=int(os.environ.get("DB_CONN_MAX_AGE", "60")),
+        conn_health_checks=True,
+    )
+}
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # Wait on a locked database instead of failing, and use WAL for concurrent readers.
+    DATABASES["default"].setdefault("OPTIONS", {}).update(
+        {"timeout": 20, "init_command": "PRAGMA journal_mode=WAL;"}
+    )
+    DATABASES["default"]["TEST"] = {"NAME": str(BASE_DIR / "var" / "test.sqlite3")}
+
+REDIS_URL = os.environ.get("REDIS_URL", "")
+if REDIS_URL:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            "KEY_PREFIX": "iam",
+        }
+    }
+else:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.db.DatabaseCache",
+            "LOCATION": "iam_cache",
+        }
+    }
+
+AUTH_USER_MODEL = "accounts.User"
+AUTHENTICATION_BACKENDS = ["accounts.backends.ConsoleBackend"]
+LOGIN_URL = "/console/login"
+LOGIN_REDIRECT_URL = "/console/"
+
+PASSWORD_HASHERS = ["accounts.hashers.IamArgon2PasswordHasher"]
+# Passwords longer than this are refused before hashing (CPU/memory DoS guard).
+IAM_PASSWORD_MAX_LENGTH = 1024
+
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+SESSION_COOKIE_SECURE = not DEBUG and not TESTING
+CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+CSRF_COOKIE_HTTPONLY = True
+SESSION_COOKIE_AGE = 6 * 3600
+SESSION_EXPIRE_AT_BROWSER_CLOSE = True
+X_FRAME_OPTIONS = "DENY"
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+if env_bool("IAM_BEHIND_TLS_PROXY"):
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    SECURE_SSL_REDIRECT = True
+    SECURE_HSTS_SECONDS = 31536000
+
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = "UTC"
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "/static/"
+STATICFILES_DIRS = [BASE_DIR / "static"]
+STATIC_ROOT = BASE_DIR / "var" / "staticfiles"
+WHITENOISE_USE_FINDERS = True
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# Alibaba's limits (reference §5.11); configurable per installation.
+IAM_LIMITS = {
+    "users_per_account": int(os.environ.get("IAM_LIMIT_USERS", "1000")),
+    "groups_per_account": int(os.environ.get("IAM_LIMIT_GROUPS", "50")),
+    "groups_per_user": 5,
+    "custom_policies_per_account": 1500,
+    "versions_per_policy": 5,
+    "policy_document_chars": 6144,
+    "session_policy_chars": 2048,
+    "system_policies_per_target": 20,
+    "custom_policies_per_user": 10,
+    "custom_policies_per_group": 5,
+}
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "WARNING")},
+}

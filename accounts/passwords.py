@@ -44,6 +44,8 @@ def password_problems(
     folded = normalized.casefold()
     if policy.block_common_passwords and folded in _common_passwords():
         problems.append("This password is on the list of commonly used passwords; choose another.")
+    if len(set(folded)) < 4:
+        problems.append("Use more than a few distinct characters.")
     words = {w.casefold() for w in (*context_words, *PRODUCT_WORDS) if w}
     if folded in words:
         problems.append("Don't use your user name, the account alias or the product name.")

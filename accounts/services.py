@@ -35,6 +35,12 @@ from policies.principal import Principal, RequestMeta
 USER_FIELDS = ("display_name", "email", "mobile_phone", "comments")
 
 
+def _policy_of(owner: User | Account) -> PasswordPolicy:
+    """The password policy, read fresh: it may have changed since `owner` was loaded."""
+    account_id = owner.pk if isinstance(owner, Account) else owner.account_id
+    return PasswordPolicy.objects.get(account_id=account_id)
+
+
 def authz_version_bump(account_id: int) -> None:
     """Invalidate every compiled policy set of the account, on every node, next request."""
     Account.objects.filter(pk=account_id).update(authz_version=F("authz_version") + 1)
@@ -149,7 +155,7 @@ def user_create(
         **{key: fields.get(key, "") for key in USER_FIELDS},
     )
     if console_access:
-        _grant_console(user, account.password_policy, password, password_reset_required,
+        _grant_console(user, _policy_of(account), password, password_reset_required,
                        mfa_bind_required)
     else:
         user.set_unusable_password()
@@ -252,7 +258,7 @@ def login_profile_set(
     require(actor, action, user.resource_arn)
     if user.is_root:
         raise InvalidParameter("InvalidParameter.UserName", "Root manages its own password.")
-    policy = user.account.password_policy
+    policy = _policy_of(user)
     if creating:
         _grant_console(user, policy, password, bool(password_reset_required),
                        bool(mfa_bind_required))
@@ -307,7 +313,7 @@ def password_change(*, actor: Principal, user: User, old_password: str, new_pass
         raise InvalidParameter(
             "InvalidParameter.Password.TooWeak", "The new password must differ from the current."
         )
-    _apply_password(user, user.account.password_policy, new_password)
+    _apply_password(user, _policy_of(user), new_password)
     user.password_reset_required = False
     with transaction.atomic():
         user.save()
@@ -417,7 +423,7 @@ def _record_failure(user: User, now: Any) -> None:
         counted = User.objects.filter(~window_open | Q(failed_login_window_start=None), pk=user.pk)
         if not counted.update(failed_login_count=1, failed_login_window_start=now):
             User.objects.filter(pk=user.pk).update(failed_login_count=F("failed_login_count") + 1)
-    limit = user.account.password_policy.max_login_attempts
+    limit = _policy_of(user).max_login_attempts
     if limit:
         User.objects.filter(pk=user.pk, failed_login_count__gte=limit).update(
             locked_until=now + LOCK_WINDOW, failed_login_count=0, failed_login_window_start=None
@@ -442,7 +448,7 @@ def login_attempt(*, identifier: str, password: str, meta: RequestMeta) -> Login
         _record_failure(user, now)
         _login_event(user, meta, "error", "wrong_password", identifier)
         return LoginResult(None, LOGIN_FAILED)
-    policy = user.account.password_policy
+    policy = _policy_of(user)
     expired = password_expired(user, policy)
     if expired and policy.hard_expiry:
         _login_event(user, meta, "error", "password_expired", identifier)

@@ -5,6 +5,7 @@ ALLOWED_HOSTS.
 """
 
 import os
+import sys
 from pathlib import Path
 
 import dj_database_url
@@ -27,7 +28,7 @@ def env_list(name: str, default: str = "") -> list[str]:
 
 
 DEBUG = env_bool("DEBUG")
-TESTING = env_bool("IAM_TESTING")
+TESTING = env_bool("IAM_TESTING") or "pytest" in sys.modules
 
 _DEV_ONLY_SECRET = "dev-only-insecure-secret-key-never-use-in-production-0123456789"
 _DEV_ONLY_ENCRYPTION_KEY = "ZGV2LW9ubHktZW5jcnlwdGlvbi1rZXktMzItYnl0ZXM="  # 32 bytes, dev only

@@ -1,0 +1,109 @@
+"""Personas and helpers shared by the suite: root, admin, plain user, auditor, outsider."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+import pytest
+from django.core.management import call_command
+
+from accounts.models import Account, User
+from accounts.services import account_create, user_create
+from policies.authorization import clear_cache
+from policies.models import Policy
+from policies.principal import Principal, RequestMeta
+from policies.services import policy_attach
+
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+PASSWORD = "correct horse battery staple 42"
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup, django_db_blocker):  # noqa: F811
+    with django_db_blocker.unblock():
+        call_command("createcachetable", verbosity=0)
+
+
+@pytest.fixture(autouse=True)
+def _fresh_policy_cache():
+    clear_cache()
+    yield
+    clear_cache()
+
+
+def principal_for(user: User, *, mfa: bool = False, ip: str = "127.0.0.1") -> Principal:
+    """The Principal a console session of `user` resolves to (re-read for a fresh version)."""
+    user = User.objects.select_related("account").get(pk=user.pk)
+    return Principal(
+        account_id=user.account_id,
+        account_uid=user.account.uid,
+        kind="root" if user.is_root else "user",
+        arn=user.arn,
+        name=user.name,
+        user_pk=user.pk,
+        authz_version=user.account.authz_version,
+        mfa_present=mfa,
+        credential="test",
+        meta=RequestMeta(source_ip=ip, user_agent="pytest", request_id="TEST"),
+    )
+
+
+def system_policy(name: str) -> Policy:
+    return Policy.objects.get(account__isnull=True, name=name)
+
+
+@dataclass
+class Tenant:
+    account: Account
+    root: User
+    root_password: str
+
+    @property
+    def root_principal(self) -> Principal:
+        return principal_for(self.root)
+
+    def make_user(self, name: str, *policies: str, console: bool = True) -> User:
+        user = user_create(
+            actor=self.root_principal, name=name, console_access=console,
+            password=PASSWORD if console else "",
+        )
+        for policy in policies:
+            policy_attach(actor=self.root_principal, policy=system_policy(policy), user=user)
+        return User.objects.get(pk=user.pk)
+
+
+def make_tenant(alias: str) -> Tenant:
+    account, root, password = account_create(alias=alias, email=f"root@{alias}.example")
+    return Tenant(account, root, password)
+
+
+@pytest.fixture
+def tenant(db) -> Tenant:
+    return make_tenant("acme")
+
+
+@pytest.fixture
+def other_tenant(db) -> Tenant:
+    return make_tenant("globex")
+
+
+@pytest.fixture
+def admin(tenant: Tenant) -> User:
+    return tenant.make_user("admin", "AdministratorAccess")
+
+
+@pytest.fixture
+def plain(tenant: Tenant) -> User:
+    return tenant.make_user("plain")
+
+
+@pytest.fixture
+def auditor(tenant: Tenant) -> User:
+    return tenant.make_user("auditor", "AuditReadOnlyAccess")
+
+
+@pytest.fixture
+def outsider(other_tenant: Tenant) -> User:
+    return other_tenant.make_user("intruder", "AdministratorAccess")

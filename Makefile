@@ -23,6 +23,7 @@ run: install .env
 	mkdir -p var
 	$(PY) manage.py migrate --noinput -v0
 	$(PY) manage.py createcachetable
+	$(PY) manage.py collectstatic --noinput -v0
 	$(PY) manage.py bootstrapdemo --url http://$(HOST):$(PORT)/console/login
 	$(PY) manage.py runserver $(HOST):$(PORT) --noreload
 

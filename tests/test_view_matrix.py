@@ -1,0 +1,165 @@
+"""Every mutating console view, for four callers: anonymous, another account's administrator,
+a user without permission, and a permitted administrator (exactly one audit event)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import pytest
+from django.test import Client
+
+from accounts.models import User
+from audit.models import AuditEvent
+from groups.services import group_add_user, group_create
+from policies.services import policy_attach, policy_create, policy_version_create
+from tests.conftest import PASSWORD, system_policy
+
+pytestmark = pytest.mark.django_db
+
+DOC = '{"Version":"1","Statement":[{"Effect":"Allow","Action":"ram:Get*","Resource":"*"}]}'
+POLICY_FORM = {
+    "minimum_password_length": "12", "max_password_age": "0", "password_reuse_prevention": "0",
+    "max_login_attempts": "5", "block_common_passwords": "on",
+}
+
+
+@dataclass(frozen=True)
+class Spec:
+    name: str
+    url: str
+    data: dict = field(default_factory=dict)
+    actions: tuple[str, ...] = ()
+    object_url: bool = True  # the URL names an object of the account (→ 404 for outsiders)
+
+
+SPECS = [
+    Spec("user_create", "/console/users/new",
+         {"name": "newbie", "access": "console", "password": PASSWORD,
+          "password_reset_required": "on"}, ("ram:CreateUser",), object_url=False),
+    Spec("user_edit", "/console/users/bob/edit", {"new_name": "bob", "display_name": "Bob B"},
+         ("ram:UpdateUser",)),
+    Spec("user_delete", "/console/users/bob/delete", {}, ("ram:DeleteUser",)),
+    Spec("login_profile", "/console/users/bob/login-profile", {"password_reset_required": "on"},
+         ("ram:UpdateLoginProfile",)),
+    Spec("login_profile_delete", "/console/users/bob/login-profile/delete", {},
+         ("ram:DeleteLoginProfile",)),
+    Spec("group_create", "/console/groups/new", {"name": "g2"}, ("ram:CreateGroup",),
+         object_url=False),
+    Spec("group_edit", "/console/groups/g1/edit", {"name": "g1", "comments": "x"},
+         ("ram:UpdateGroup",)),
+    Spec("group_delete", "/console/groups/g1/delete", {}, ("ram:DeleteGroup",)),
+    Spec("member_add", "/console/groups/g1/members/add", {"user": "bob"},
+         ("ram:AddUserToGroup",)),
+    Spec("member_remove", "/console/groups/g1/members/carol/remove", {},
+         ("ram:RemoveUserFromGroup",)),
+    Spec("user_join_group", "/console/users/bob/groups/add", {"group": "g1"},
+         ("ram:AddUserToGroup",)),
+    Spec("policy_create", "/console/policies/new", {"name": "P2", "document": DOC},
+         ("ram:CreatePolicy",), object_url=False),
+    Spec("policy_description", "/console/policies/Custom/P1/description", {"description": "d"},
+         ("ram:UpdatePolicyDescription",)),
+    Spec("version_create", "/console/policies/Custom/P1/versions/new",
+         {"document": DOC, "set_as_default": "on"}, ("ram:CreatePolicyVersion",)),
+    Spec("version_set_default", "/console/policies/Custom/P1/versions/v2/default", {},
+         ("ram:SetDefaultPolicyVersion",)),
+    Spec("version_delete", "/console/policies/Custom/P1/versions/v2/delete", {},
+         ("ram:DeletePolicyVersion",)),
+    Spec("policy_delete", "/console/policies/Custom/Spare/delete", {}, ("ram:DeletePolicy",)),
+    Spec("attach_user", "/console/users/bob/policies/attach", {"policy": "System/ReadOnlyAccess"},
+         ("ram:AttachPolicyToUser",)),
+    Spec("attach_group", "/console/groups/g1/policies/attach",
+         {"policy": "System/ReadOnlyAccess"}, ("ram:AttachPolicyToGroup",)),
+    Spec("detach_user", "/console/users/carol/policies/Custom/P1/detach", {},
+         ("ram:DetachPolicyFromUser",)),
+    Spec("detach_group", "/console/groups/g1/policies/System/AliyunRAMReadOnlyAccess/detach", {},
+         ("ram:DetachPolicyFromGroup",)),
+    Spec("security", "/console/security/", POLICY_FORM, ("ram:SetPasswordPolicy",),
+         object_url=False),
+    Spec("welcome", "/console/welcome", {"name": "admin2", "password": PASSWORD},
+         ("ram:CreateUser", "ram:AttachPolicyToUser"), object_url=False),
+]
+
+
+@pytest.fixture
+def world(tenant, admin, plain, outsider):
+    """bob and carol; group g1 (carol, AliyunRAMReadOnlyAccess); P1 (v1, v2) on carol; Spare."""
+    root = tenant.root_principal
+    tenant.make_user("bob")
+    carol = tenant.make_user("carol")
+    group = group_create(actor=root, name="g1")
+    group_add_user(actor=root, group=group, user=carol)
+    policy_attach(actor=root, policy=system_policy("AliyunRAMReadOnlyAccess"), group=group)
+    p1 = policy_create(actor=root, name="P1", document=DOC)
+    policy_version_create(actor=root, policy=p1, document=DOC)
+    policy_attach(actor=root, policy=p1, user=carol)
+    policy_create(actor=root, name="Spare", document=DOC)
+    return {"tenant": tenant, "admin": admin, "plain": plain, "outsider": outsider}
+
+
+def client_for(user: User | None) -> Client:
+    client = Client()
+    if user is not None:
+        client.force_login(user)
+    return client
+
+
+def snapshot(tenant) -> tuple:
+    """A fingerprint of everything the views can change in the tenant's account."""
+    from policies.models import PolicyAttachment, PolicyVersion
+
+    account = tenant.account
+    users = tuple(User.objects.filter(account=account).order_by("pk").values_list(
+        "name", "display_name", "console_access", "password_reset_required"))
+    groups = tuple(account.groups.order_by("pk").values_list("name", "comments"))
+    members = tuple(account.groups.values_list("memberships__user__name").order_by("pk", "memberships"))
+    policies = tuple(account.policies.order_by("pk").values_list("name", "description"))
+    versions = tuple(PolicyVersion.objects.filter(policy__account=account).order_by("pk")
+                     .values_list("version_id", "is_default"))
+    attachments = tuple(PolicyAttachment.objects.filter(account=account).order_by("pk")
+                        .values_list("policy__name", "user__name", "group__name"))
+    pw = account.password_policy
+    pw.refresh_from_db()
+    return users, groups, members, policies, versions, attachments, pw.minimum_password_length
+
+
+@pytest.mark.parametrize("spec", SPECS, ids=lambda s: s.name)
+def test_anonymous_is_sent_to_login(world, spec):
+    before = snapshot(world["tenant"])
+    response = client_for(None).post(spec.url, spec.data)
+    assert response.status_code == 302 and response["Location"].startswith("/console/login")
+    assert snapshot(world["tenant"]) == before
+
+
+@pytest.mark.parametrize("spec", SPECS, ids=lambda s: s.name)
+def test_other_account_cannot_touch_this_account(world, spec):
+    before = snapshot(world["tenant"])
+    response = client_for(world["outsider"]).post(spec.url, spec.data)
+    if spec.object_url:
+        assert response.status_code == 404
+    assert snapshot(world["tenant"]) == before
+
+
+@pytest.mark.parametrize("spec", SPECS, ids=lambda s: s.name)
+def test_user_without_permission_is_refused(world, spec):
+    before = snapshot(world["tenant"])
+    events_before = AuditEvent.objects.filter(outcome="success").count()
+    response = client_for(world["plain"]).post(spec.url, spec.data)
+    assert response.status_code == 403
+    assert b"not authorized" in response.content
+    assert snapshot(world["tenant"]) == before
+    assert AuditEvent.objects.filter(outcome="success").count() == events_before
+    denied = AuditEvent.objects.filter(outcome="denied", actor_arn=world["plain"].arn)
+    assert denied.exists()
+
+
+@pytest.mark.parametrize("spec", SPECS, ids=lambda s: s.name)
+def test_administrator_succeeds_with_one_audit_event(world, spec):
+    before = snapshot(world["tenant"])
+    last = AuditEvent.objects.order_by("-id").values_list("id", flat=True).first()
+    response = client_for(world["admin"]).post(spec.url, spec.data)
+    assert response.status_code == 302, response.content[:3000]
+    assert snapshot(world["tenant"]) != before
+    new = AuditEvent.objects.filter(id__gt=last).order_by("id")
+    assert tuple(new.values_list("action", flat=True)) == spec.actions
+    assert all(e.outcome == "success" and e.actor_arn == world["admin"].arn for e in new)
+    assert all(e.account_id == world["tenant"].account.pk for e in new)

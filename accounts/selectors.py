@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, OuterRef, Q, QuerySet, Subquery, Value
+from django.db.models.functions import Coalesce
 
 from accounts.arns import ram_resource
 from accounts.errors import NotFound
 from accounts.models import User
+from groups.models import GroupMembership
 from policies.guards import require
 from policies.principal import Principal
 
@@ -19,7 +21,17 @@ def users_for(actor: Principal, query: str = "") -> QuerySet[User]:
         users = users.filter(
             Q(name__icontains=query) | Q(display_name__icontains=query) | Q(email__icontains=query)
         )
-    return users.annotate(group_count=Count("group_memberships")).order_by("name")
+    # A correlated subquery, not a GROUP BY: the paginator's COUNT(*) then skips it.
+    memberships = (
+        GroupMembership.objects.filter(user=OuterRef("pk"))
+        .order_by()
+        .values("user")
+        .annotate(count=Count("id"))
+        .values("count")
+    )
+    return users.annotate(
+        group_count=Coalesce(Subquery(memberships), Value(0))
+    ).order_by("name")
 
 
 def get_user_for_actor(actor: Principal, name: str, action: str = "ram:GetUser") -> User:

@@ -87,7 +87,7 @@ def authorize(
         return Decision(Effect.IMPLICIT_DENY)
     request_context = principal.context()
     if context:
-        request_context.update({k.lower(): v for k, v in context.items()})
+        request_context = {**request_context, **{k.lower(): v for k, v in context.items()}}
     return policy_set_for(principal).decide(action, resource, request_context)
 
 

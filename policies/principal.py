@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ipaddress
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 from policies.engine import ParsedPolicy
@@ -38,7 +39,13 @@ class Principal:
         return self.kind == "root"
 
     def context(self) -> dict[str, Any]:
-        """The global condition keys of this request (lower-cased)."""
+        """The global condition keys of this request (lower-cased); do not mutate."""
+        return self._context
+
+    @cached_property
+    def _context(self) -> dict[str, Any]:
+        # Built once per request (a Principal lives for one request): time and source IP
+        # are those of the request.
         from django.utils import timezone
 
         values: dict[str, Any] = {

@@ -35,8 +35,9 @@ def paginate(request: HttpRequest, queryset: QuerySet[Any], size: int = PAGE_SIZ
     return Paginator(queryset, size).get_page(request.GET.get("page"))
 
 
-def render_error(request: HttpRequest, template: str, context: dict[str, Any],
-                 error: IamError) -> HttpResponse:
+def render_error(
+    request: HttpRequest, template: str, context: dict[str, Any], error: IamError
+) -> HttpResponse:
     """Re-render a form page with the service's message; 4xx so nothing looks like success.
 
     Permission and not-found errors are re-raised for handle_iam_errors to render.
@@ -47,12 +48,28 @@ def render_error(request: HttpRequest, template: str, context: dict[str, Any],
     return render(request, template, context, status=400 if error.status < 500 else 500)
 
 
-def confirm(request: HttpRequest, *, title: str, message: str, action_url: str,
-            cancel_url: str, button: str = "Delete", details: list[str] | None = None,
-            fields: dict[str, str] | None = None) -> HttpResponse:
+def confirm(
+    request: HttpRequest,
+    *,
+    title: str,
+    message: str,
+    action_url: str,
+    cancel_url: str,
+    button: str = "Delete",
+    details: list[str] | None = None,
+    fields: dict[str, str] | None = None,
+) -> HttpResponse:
     """The confirmation page every destructive action goes through."""
-    return render(request, "components/confirm.html", {
-        "title": title, "message": message, "action_url": action_url,
-        "cancel_url": cancel_url, "button": button, "details": details or [],
-        "fields": fields or {},
-    })
+    return render(
+        request,
+        "components/confirm.html",
+        {
+            "title": title,
+            "message": message,
+            "action_url": action_url,
+            "cancel_url": cancel_url,
+            "button": button,
+            "details": details or [],
+            "fields": fields or {},
+        },
+    )

@@ -34,7 +34,8 @@ def console(request: HttpRequest) -> dict[str, Any]:
                 resource = f"acs:audit:*:{uid}:event/*"
             if not allowed(principal, action, resource):
                 continue
-        entries.append({"key": key, "label": label, "url": f"/console/{key}/".replace(
-            "/overview/", "/")})
+        entries.append(
+            {"key": key, "label": label, "url": f"/console/{key}/".replace("/overview/", "/")}
+        )
     section = request.path.removeprefix("/console/").split("/", 1)[0] or "overview"
     return {"nav_entries": entries, "principal": principal, "active": section}

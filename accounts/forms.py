@@ -9,8 +9,9 @@ class LoginForm(forms.Form):
 
 
 class PasswordChangeForm(forms.Form):
-    old_password = forms.CharField(widget=forms.PasswordInput, strip=False, max_length=4096,
-                                   label="Current password")
+    old_password = forms.CharField(
+        widget=forms.PasswordInput, strip=False, max_length=4096, label="Current password"
+    )
     new_password = forms.CharField(widget=forms.PasswordInput, strip=False, max_length=4096)
     confirm_password = forms.CharField(widget=forms.PasswordInput, strip=False, max_length=4096)
 
@@ -29,19 +30,24 @@ ACCESS_CHOICES = [
 
 
 class UserCreateForm(forms.Form):
-    name = forms.CharField(max_length=64, label="User name",
-                           help_text="1–64 letters, digits, periods, underscores or hyphens.")
+    name = forms.CharField(
+        max_length=64,
+        label="User name",
+        help_text="1–64 letters, digits, periods, underscores or hyphens.",
+    )
     display_name = forms.CharField(max_length=128, required=False)
     email = forms.CharField(max_length=254, required=False)
-    mobile_phone = forms.CharField(max_length=32, required=False,
-                                   help_text="Country code, hyphen, number: 86-18600008888")
+    mobile_phone = forms.CharField(
+        max_length=32, required=False, help_text="Country code, hyphen, number: 86-18600008888"
+    )
     comments = forms.CharField(max_length=128, required=False)
-    access = forms.ChoiceField(choices=ACCESS_CHOICES, widget=forms.RadioSelect,
-                               initial="console")
-    password = forms.CharField(widget=forms.PasswordInput(render_value=False), strip=False,
-                               required=False, max_length=4096)
-    password_reset_required = forms.BooleanField(required=False, initial=True,
-                                                 label="Require a new password at next login")
+    access = forms.ChoiceField(choices=ACCESS_CHOICES, widget=forms.RadioSelect, initial="console")
+    password = forms.CharField(
+        widget=forms.PasswordInput(render_value=False), strip=False, required=False, max_length=4096
+    )
+    password_reset_required = forms.BooleanField(
+        required=False, initial=True, label="Require a new password at next login"
+    )
 
 
 class UserEditForm(forms.Form):
@@ -54,11 +60,19 @@ class UserEditForm(forms.Form):
 
 
 class LoginProfileForm(forms.Form):
-    password = forms.CharField(widget=forms.PasswordInput, strip=False, required=False,
-                               max_length=4096, help_text="Leave empty to keep the password.")
-    password_reset_required = forms.BooleanField(required=False,
-                                                 label="Require a new password at next login")
-    mfa_bind_required = forms.BooleanField(required=False, label="Require MFA binding at next login")
+    password = forms.CharField(
+        widget=forms.PasswordInput,
+        strip=False,
+        required=False,
+        max_length=4096,
+        help_text="Leave empty to keep the password.",
+    )
+    password_reset_required = forms.BooleanField(
+        required=False, label="Require a new password at next login"
+    )
+    mfa_bind_required = forms.BooleanField(
+        required=False, label="Require MFA binding at next login"
+    )
 
 
 class AdministratorForm(forms.Form):
@@ -74,12 +88,15 @@ class PasswordPolicyForm(forms.Form):
     require_numbers = forms.BooleanField(required=False)
     require_symbols = forms.BooleanField(required=False)
     block_common_passwords = forms.BooleanField(required=False)
-    hard_expiry = forms.BooleanField(required=False,
-                                     label="Hard expiry: an expired password blocks login")
-    max_password_age = forms.IntegerField(min_value=0, max_value=1095,
-                                          help_text="Days; 0 means never expires.")
+    hard_expiry = forms.BooleanField(
+        required=False, label="Hard expiry: an expired password blocks login"
+    )
+    max_password_age = forms.IntegerField(
+        min_value=0, max_value=1095, help_text="Days; 0 means never expires."
+    )
     password_reuse_prevention = forms.IntegerField(min_value=0, max_value=24)
-    max_login_attempts = forms.IntegerField(min_value=0, max_value=32,
-                                            help_text="Failures per hour before a one-hour lock.")
+    max_login_attempts = forms.IntegerField(
+        min_value=0, max_value=32, help_text="Failures per hour before a one-hour lock."
+    )
 
     field_order = list(POLICY_FIELDS)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 import unicodedata
+
 from django.contrib.auth.hashers import Argon2PasswordHasher
 
 # At most this many hashes run at once per process (each takes memory_cost KiB).

@@ -33,7 +33,9 @@ class Account(models.Model):
 class PasswordPolicy(models.Model):
     """The account's password policy (reference §5.8, §8); defaults follow NIST SP 800-63B."""
 
-    account = models.OneToOneField(Account, on_delete=models.CASCADE, related_name="password_policy")
+    account = models.OneToOneField(
+        Account, on_delete=models.CASCADE, related_name="password_policy"
+    )
     minimum_password_length = models.PositiveSmallIntegerField(default=15)
     require_lowercase_characters = models.BooleanField(default=False)
     require_uppercase_characters = models.BooleanField(default=False)
@@ -84,9 +86,9 @@ class User(AbstractBaseUser):
     updated_at = models.DateTimeField(auto_now=True)
 
     USERNAME_FIELD = "user_id"
-    REQUIRED_FIELDS: list[str] = []
+    REQUIRED_FIELDS = []  # type: ignore[var-annotated]
 
-    objects = UserManager()
+    objects = UserManager()  # type: ignore[misc]
 
     class Meta:
         constraints = [

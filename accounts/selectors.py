@@ -29,9 +29,7 @@ def users_for(actor: Principal, query: str = "") -> QuerySet[User]:
         .annotate(count=Count("id"))
         .values("count")
     )
-    return users.annotate(
-        group_count=Coalesce(Subquery(memberships), Value(0))
-    ).order_by("name")
+    return users.annotate(group_count=Coalesce(Subquery(memberships), Value(0))).order_by("name")
 
 
 def get_user_for_actor(actor: Principal, name: str, action: str = "ram:GetUser") -> User:
@@ -54,6 +52,4 @@ def administrator_exists(account_id: int) -> bool:
     admin = PolicyAttachment.objects.filter(
         account_id=account_id, policy__account__isnull=True, policy__name="AdministratorAccess"
     )
-    return admin.filter(
-        Q(user__isnull=False) | Q(group__memberships__isnull=False)
-    ).exists()
+    return admin.filter(Q(user__isnull=False) | Q(group__memberships__isnull=False)).exists()

@@ -155,8 +155,9 @@ def user_create(
         **{key: fields.get(key, "") for key in USER_FIELDS},
     )
     if console_access:
-        _grant_console(user, _policy_of(account), password, password_reset_required,
-                       mfa_bind_required)
+        _grant_console(
+            user, _policy_of(account), password, password_reset_required, mfa_bind_required
+        )
     else:
         user.set_unusable_password()
     try:
@@ -260,8 +261,9 @@ def login_profile_set(
         raise InvalidParameter("InvalidParameter.UserName", "Root manages its own password.")
     policy = _policy_of(user)
     if creating:
-        _grant_console(user, policy, password, bool(password_reset_required),
-                       bool(mfa_bind_required))
+        _grant_console(
+            user, policy, password, bool(password_reset_required), bool(mfa_bind_required)
+        )
     else:
         if password:
             _apply_password(user, policy, password)
@@ -305,8 +307,11 @@ def password_change(*, actor: Principal, user: User, old_password: str, new_pass
         raise InvalidParameter("InvalidParameter", "You can only change your own password.")
     if not user.check_password(old_password):
         event_record(
-            actor=actor, action="ram:ChangePassword", target_arn=user.arn,
-            outcome="error", error_code="InvalidParameter.OldPassword",
+            actor=actor,
+            action="ram:ChangePassword",
+            target_arn=user.arn,
+            outcome="error",
+            error_code="InvalidParameter.OldPassword",
         )
         raise InvalidParameter("InvalidParameter.OldPassword", "The current password is wrong.")
     if new_password == old_password:
@@ -420,8 +425,8 @@ def _record_failure(user: User, now: Any) -> None:
         failed_login_count=F("failed_login_count") + 1
     )
     if not counted:
-        counted = User.objects.filter(~window_open | Q(failed_login_window_start=None), pk=user.pk)
-        if not counted.update(failed_login_count=1, failed_login_window_start=now):
+        stale = User.objects.filter(~window_open | Q(failed_login_window_start=None), pk=user.pk)
+        if not stale.update(failed_login_count=1, failed_login_window_start=now):
             User.objects.filter(pk=user.pk).update(failed_login_count=F("failed_login_count") + 1)
     limit = _policy_of(user).max_login_attempts
     if limit:
@@ -452,9 +457,7 @@ def login_attempt(*, identifier: str, password: str, meta: RequestMeta) -> Login
     expired = password_expired(user, policy)
     if expired and policy.hard_expiry:
         _login_event(user, meta, "error", "password_expired", identifier)
-        return LoginResult(
-            None, "Your password has expired. Ask an administrator to reset it."
-        )
+        return LoginResult(None, "Your password has expired. Ask an administrator to reset it.")
     User.objects.filter(pk=user.pk).update(
         failed_login_count=0, failed_login_window_start=None, locked_until=None
     )
@@ -462,8 +465,9 @@ def login_attempt(*, identifier: str, password: str, meta: RequestMeta) -> Login
     return LoginResult(user, must_change_password=expired or user.password_reset_required)
 
 
-def _login_event(user: User | None, meta: RequestMeta, outcome: str, reason: str,
-                 identifier: str) -> None:
+def _login_event(
+    user: User | None, meta: RequestMeta, outcome: str, reason: str, identifier: str
+) -> None:
     event_record(
         action="console:Login",
         account=user.account_id if user else None,

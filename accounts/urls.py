@@ -16,6 +16,9 @@ urlpatterns = [
     path("users/<str:name>/edit", views.user_edit, name="user_edit"),
     path("users/<str:name>/delete", views.user_delete, name="user_delete"),
     path("users/<str:name>/login-profile", views.login_profile, name="login_profile"),
-    path("users/<str:name>/login-profile/delete", views.login_profile_delete,
-         name="login_profile_delete"),
+    path(
+        "users/<str:name>/login-profile/delete",
+        views.login_profile_delete,
+        name="login_profile_delete",
+    ),
 ]

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from django.contrib import messages
-from django.contrib.auth import login, logout
+from django.contrib.auth import login, logout, update_session_auth_hash
 from django.contrib.auth.decorators import login_not_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -51,8 +51,9 @@ def login_view(request: HttpRequest) -> HttpResponse:
                 return redirect("accounts:password_change")
             return redirect("accounts:overview")
         error = result.message
-    return render(request, "accounts/login.html", {"form": form, "error": error},
-                  status=401 if error else 200)
+    return render(
+        request, "accounts/login.html", {"form": form, "error": error}, status=401 if error else 200
+    )
 
 
 @require_POST
@@ -69,8 +70,11 @@ def password_change(request: HttpRequest) -> HttpResponse:
     form = PasswordChangeForm(request.POST or None)
     user = request.user
     policy = PasswordPolicy.objects.get(account_id=user.account_id)  # type: ignore[union-attr]
-    context = {"form": form, "policy": policy,
-               "forced": request.session.get("must_change_password", False)}
+    context = {
+        "form": form,
+        "policy": policy,
+        "forced": request.session.get("must_change_password", False),
+    }
     if request.method == "POST" and form.is_valid():
         try:
             services.password_change(
@@ -81,7 +85,8 @@ def password_change(request: HttpRequest) -> HttpResponse:
             )
         except IamError as exc:
             return render_error(request, "accounts/password_change.html", context, exc)
-        login(request, user, backend="accounts.backends.ConsoleBackend")  # keeps the session
+        # Keeps this session signed in; the user's other sessions end with the old hash.
+        update_session_auth_hash(request, user)  # type: ignore[arg-type]
         request.session["must_change_password"] = False
         messages.success(request, "Your password has been changed.")
         return redirect("accounts:overview")
@@ -109,12 +114,21 @@ def overview(request: HttpRequest) -> HttpResponse:
         ("An administrator RAM user exists, so root can stay out of daily use", has_admin),
         ("Root has an MFA device", False),
         ("No user mixes console and programmatic access", counts.get("both_users", 0) == 0),
-        ("Password policy requires at least 15 characters or MFA",
-         account.password_policy.minimum_password_length >= 15),
+        (
+            "Password policy requires at least 15 characters or MFA",
+            account.password_policy.minimum_password_length >= 15,
+        ),
     ]
-    return render(request, "accounts/overview.html", {
-        "account": account, "counts": counts, "checklist": checklist, "has_admin": has_admin,
-    })
+    return render(
+        request,
+        "accounts/overview.html",
+        {
+            "account": account,
+            "counts": counts,
+            "checklist": checklist,
+            "has_admin": has_admin,
+        },
+    )
 
 
 @require_http_methods(["GET", "POST"])
@@ -193,9 +207,17 @@ def user_detail(request: HttpRequest, name: str) -> HttpResponse:
     arn = user.resource_arn
     flags = {
         action: allowed(principal, f"ram:{action}", arn)
-        for action in ("UpdateUser", "DeleteUser", "AttachPolicyToUser", "DetachPolicyFromUser",
-                       "CreateLoginProfile", "UpdateLoginProfile", "DeleteLoginProfile",
-                       "ListPoliciesForUser", "ListGroupsForUser")
+        for action in (
+            "UpdateUser",
+            "DeleteUser",
+            "AttachPolicyToUser",
+            "DetachPolicyFromUser",
+            "CreateLoginProfile",
+            "UpdateLoginProfile",
+            "DeleteLoginProfile",
+            "ListPoliciesForUser",
+            "ListGroupsForUser",
+        )
     }
     flags["AddUserToGroup"] = allowed(
         principal, "ram:AddUserToGroup", f"acs:ram:*:{principal.account_uid}:group/*"
@@ -208,10 +230,17 @@ def user_detail(request: HttpRequest, name: str) -> HttpResponse:
     ):
         joined = {m.group_id for m in memberships} if memberships is not None else set()
         group_choices = [g for g in groups_for(principal) if g.pk not in joined]
-    return render(request, "accounts/user_detail.html", {
-        "subject": user, "flags": flags, "memberships": memberships,
-        "attachments": attachments, "group_choices": group_choices,
-    })
+    return render(
+        request,
+        "accounts/user_detail.html",
+        {
+            "subject": user,
+            "flags": flags,
+            "memberships": memberships,
+            "attachments": attachments,
+            "group_choices": group_choices,
+        },
+    )
 
 
 @require_http_methods(["GET", "POST"])
@@ -219,9 +248,14 @@ def user_detail(request: HttpRequest, name: str) -> HttpResponse:
 def user_edit(request: HttpRequest, name: str) -> HttpResponse:
     principal = request.principal  # type: ignore[attr-defined]
     user = selectors.get_user_for_actor(principal, name, action="ram:UpdateUser")
-    initial = {"new_name": user.name, "display_name": user.display_name, "email": user.email,
-               "mobile_phone": user.mobile_phone, "comments": user.comments,
-               "programmatic_access": user.programmatic_access}
+    initial = {
+        "new_name": user.name,
+        "display_name": user.display_name,
+        "email": user.email,
+        "mobile_phone": user.mobile_phone,
+        "comments": user.comments,
+        "programmatic_access": user.programmatic_access,
+    }
     form = UserEditForm(request.POST or None, initial=initial)
     context = {"form": form, "subject": user}
     if request.method == "POST" and form.is_valid():
@@ -266,15 +300,19 @@ def login_profile(request: HttpRequest, name: str) -> HttpResponse:
     """Give console access, reset the password, or set the next-login requirements."""
     principal = request.principal  # type: ignore[attr-defined]
     user = selectors.get_user_for_actor(principal, name)
-    initial = {"password_reset_required": user.password_reset_required,
-               "mfa_bind_required": user.mfa_bind_required}
+    initial = {
+        "password_reset_required": user.password_reset_required,
+        "mfa_bind_required": user.mfa_bind_required,
+    }
     form = LoginProfileForm(request.POST or None, initial=initial)
     context = {"form": form, "subject": user}
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
             services.login_profile_set(
-                actor=principal, user=user, password=data["password"],
+                actor=principal,
+                user=user,
+                password=data["password"],
                 password_reset_required=data["password_reset_required"],
                 mfa_bind_required=data["mfa_bind_required"],
             )
@@ -299,10 +337,12 @@ def login_profile_delete(request: HttpRequest, name: str) -> HttpResponse:
             messages.success(request, f"Console access of {user.name} removed.")
         return redirect("accounts:user_detail", name=user.name)
     return confirm(
-        request, title=f"Remove console access of {user.name}?",
+        request,
+        title=f"Remove console access of {user.name}?",
         message="The user can no longer sign in to the console. Programmatic access is kept.",
         action_url=reverse("accounts:login_profile_delete", args=[user.name]),
-        cancel_url=reverse("accounts:user_detail", args=[user.name]), button="Remove access",
+        cancel_url=reverse("accounts:user_detail", args=[user.name]),
+        button="Remove access",
     )
 
 

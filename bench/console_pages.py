@@ -34,13 +34,26 @@ def main() -> None:
     for n in SIZES:
         account, _, _ = account_create(alias=f"pages{n}", email=f"root@pages{n}.example")
         User.objects.bulk_create(
-            [User(account=account, user_id=numeric_id(16), name=f"user-{i:05d}",
-                  display_name=f"User {i}", password="!", programmatic_access=True)
-             for i in range(n)],
+            [
+                User(
+                    account=account,
+                    user_id=numeric_id(16),
+                    name=f"user-{i:05d}",
+                    display_name=f"User {i}",
+                    password="!",
+                    programmatic_access=True,
+                )
+                for i in range(n)
+            ],
             batch_size=2000,
         )
-        admin = User.objects.create(account=account, user_id=numeric_id(16), name="zz-admin",
-                                    password="!", console_access=True)
+        admin = User.objects.create(
+            account=account,
+            user_id=numeric_id(16),
+            name="zz-admin",
+            password="!",
+            console_access=True,
+        )
         PolicyAttachment.objects.create(account=account, policy=admin_policy, user=admin)
         client = Client()
         client.force_login(admin)
@@ -56,19 +69,30 @@ def main() -> None:
                 start = time.perf_counter()
                 client.get(url)
                 samples.append((time.perf_counter() - start) * 1000)
-            rows.append({"users": n, "url": url, "queries": query_count,
-                         "p50_ms": _django.percentile(samples, 0.5),
-                         "p99_ms": _django.percentile(samples, 0.99)})
+            rows.append(
+                {
+                    "users": n,
+                    "url": url,
+                    "queries": query_count,
+                    "p50_ms": _django.percentile(samples, 0.5),
+                    "p99_ms": _django.percentile(samples, 0.99),
+                }
+            )
     _django.print_table(
         "Users list page",
         ["users", "url", "queries", "p50 ms", "p99 ms"],
-        [[f"{r['users']:,}", r["url"], r["queries"], f"{r['p50_ms']:.1f}", f"{r['p99_ms']:.1f}"]
-         for r in rows],
+        [
+            [f"{r['users']:,}", r["url"], r["queries"], f"{r['p50_ms']:.1f}", f"{r['p99_ms']:.1f}"]
+            for r in rows
+        ],
     )
     _django.RESULTS.mkdir(parents=True, exist_ok=True)
     out = _django.RESULTS / "console_pages.json"
-    out.write_text(json.dumps({"machine": platform.platform(), "database": connection.vendor,
-                               "rows": rows}, indent=2))
+    out.write_text(
+        json.dumps(
+            {"machine": platform.platform(), "database": connection.vendor, "rows": rows}, indent=2
+        )
+    )
     print(f"\nwritten to {out.relative_to(_django.ROOT)}")
 
 

@@ -2,8 +2,11 @@ from django import forms
 
 
 class GroupForm(forms.Form):
-    name = forms.CharField(max_length=64, label="Group name",
-                           help_text="1–64 letters, digits, periods, underscores or hyphens.")
+    name = forms.CharField(
+        max_length=64,
+        label="Group name",
+        help_text="1–64 letters, digits, periods, underscores or hyphens.",
+    )
     comments = forms.CharField(max_length=128, required=False)
 
 

@@ -1,5 +1,7 @@
 """Groups of RAM users; policies attached to a group apply to all its members."""
 
+from __future__ import annotations
+
 from django.db import models
 from django.db.models.functions import Lower
 
@@ -13,7 +15,9 @@ class Group(models.Model):
     comments = models.CharField(max_length=128, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
-    members = models.ManyToManyField(User, through="GroupMembership", related_name="ram_groups")
+    members: models.ManyToManyField[User, GroupMembership] = models.ManyToManyField(
+        User, through="GroupMembership", related_name="ram_groups"
+    )
 
     class Meta:
         constraints = [

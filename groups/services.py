@@ -31,15 +31,22 @@ def group_create(*, actor: Principal, name: str, comments: str = "") -> Group:
             group = Group.objects.create(
                 account_id=actor.account_id, group_id=numeric_id(18), name=name, comments=comments
             )
-            event_record(actor=actor, action="ram:CreateGroup", target_arn=group.arn,
-                         details={"comments": comments})
+            event_record(
+                actor=actor,
+                action="ram:CreateGroup",
+                target_arn=group.arn,
+                details={"comments": comments},
+            )
     except IntegrityError as exc:
-        raise Conflict("EntityAlreadyExists.Group", f"The group {name} does already exist.") from exc
+        raise Conflict(
+            "EntityAlreadyExists.Group", f"The group {name} does already exist."
+        ) from exc
     return group
 
 
-def group_update(*, actor: Principal, group: Group, new_name: str = "",
-                 new_comments: str | None = None) -> Group:
+def group_update(
+    *, actor: Principal, group: Group, new_name: str = "", new_comments: str | None = None
+) -> Group:
     require(actor, "ram:UpdateGroup", group.resource_arn)
     before = {"name": group.name, "comments": group.comments}
     if new_name and new_name != group.name:
@@ -54,8 +61,12 @@ def group_update(*, actor: Principal, group: Group, new_name: str = "",
     with transaction.atomic():
         group.save()
         authz_version_bump(group.account_id)
-        event_record(actor=actor, action="ram:UpdateGroup", target_arn=group.arn,
-                     details={"before": before, "after": after})
+        event_record(
+            actor=actor,
+            action="ram:UpdateGroup",
+            target_arn=group.arn,
+            details={"before": before, "after": after},
+        )
     return group
 
 
@@ -72,8 +83,12 @@ def group_delete(*, actor: Principal, group: Group, force: bool = False) -> None
     with transaction.atomic():
         group.delete()
         authz_version_bump(actor.account_id)
-        event_record(actor=actor, action="ram:DeleteGroup", target_arn=arn,
-                     details={"members": members, "policies": policies})
+        event_record(
+            actor=actor,
+            action="ram:DeleteGroup",
+            target_arn=arn,
+            details={"members": members, "policies": policies},
+        )
 
 
 def group_add_user(*, actor: Principal, group: Group, user: User) -> GroupMembership:
@@ -88,8 +103,12 @@ def group_add_user(*, actor: Principal, group: Group, user: User) -> GroupMember
     with transaction.atomic():
         membership = GroupMembership.objects.create(group=group, user=user)
         authz_version_bump(group.account_id)
-        event_record(actor=actor, action="ram:AddUserToGroup", target_arn=group.arn,
-                     details={"user": user.name})
+        event_record(
+            actor=actor,
+            action="ram:AddUserToGroup",
+            target_arn=group.arn,
+            details={"user": user.name},
+        )
     return membership
 
 
@@ -101,5 +120,9 @@ def group_remove_user(*, actor: Principal, group: Group, user: User) -> None:
         if not deleted:
             raise NotFound("EntityNotExist.User.Group", f"{user.name} is not in {group.name}.")
         authz_version_bump(group.account_id)
-        event_record(actor=actor, action="ram:RemoveUserFromGroup", target_arn=group.arn,
-                     details={"user": user.name})
+        event_record(
+            actor=actor,
+            action="ram:RemoveUserFromGroup",
+            target_arn=group.arn,
+            details={"user": user.name},
+        )

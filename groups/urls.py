@@ -10,7 +10,10 @@ urlpatterns = [
     path("groups/<str:name>/edit", views.group_edit, name="group_edit"),
     path("groups/<str:name>/delete", views.group_delete, name="group_delete"),
     path("groups/<str:name>/members/add", views.member_add, name="member_add"),
-    path("groups/<str:name>/members/<str:user_name>/remove", views.member_remove,
-         name="member_remove"),
+    path(
+        "groups/<str:name>/members/<str:user_name>/remove",
+        views.member_remove,
+        name="member_remove",
+    ),
     path("users/<str:name>/groups/add", views.user_join_group, name="user_join_group"),
 ]

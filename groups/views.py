@@ -48,21 +48,37 @@ def group_detail(request: HttpRequest, name: str) -> HttpResponse:
     arn = group.resource_arn
     flags = {
         action: allowed(principal, f"ram:{action}", arn)
-        for action in ("UpdateGroup", "DeleteGroup", "AddUserToGroup", "RemoveUserFromGroup",
-                       "AttachPolicyToGroup", "DetachPolicyFromGroup", "ListUsersForGroup",
-                       "ListPoliciesForGroup")
+        for action in (
+            "UpdateGroup",
+            "DeleteGroup",
+            "AddUserToGroup",
+            "RemoveUserFromGroup",
+            "AttachPolicyToGroup",
+            "DetachPolicyFromGroup",
+            "ListUsersForGroup",
+            "ListPoliciesForGroup",
+        )
     }
     members = selectors.members_of(group) if flags["ListUsersForGroup"] else None
     candidates = []
-    can_list_users = allowed(principal, "ram:ListUsers", f"acs:ram:*:{principal.account_uid}:user/*")
+    can_list_users = allowed(
+        principal, "ram:ListUsers", f"acs:ram:*:{principal.account_uid}:user/*"
+    )
     if flags["AddUserToGroup"] and can_list_users and members is not None:
         present = {m.user_id for m in members}
         candidates = [u for u in users_for(principal)[:500] if u.pk not in present]
     attachments = attachments_for_group(group.pk) if flags["ListPoliciesForGroup"] else None
-    return render(request, "groups/group_detail.html", {
-        "group": group, "flags": flags, "members": members, "candidates": candidates,
-        "attachments": attachments,
-    })
+    return render(
+        request,
+        "groups/group_detail.html",
+        {
+            "group": group,
+            "flags": flags,
+            "members": members,
+            "candidates": candidates,
+            "attachments": attachments,
+        },
+    )
 
 
 @require_http_methods(["GET", "POST"])
@@ -74,9 +90,12 @@ def group_edit(request: HttpRequest, name: str) -> HttpResponse:
     context = {"form": form, "group": group, "creating": False}
     if request.method == "POST" and form.is_valid():
         try:
-            services.group_update(actor=principal, group=group,
-                                  new_name=form.cleaned_data["name"],
-                                  new_comments=form.cleaned_data["comments"])
+            services.group_update(
+                actor=principal,
+                group=group,
+                new_name=form.cleaned_data["name"],
+                new_comments=form.cleaned_data["comments"],
+            )
         except IamError as exc:
             return render_error(request, "groups/group_form.html", context, exc)
         messages.success(request, f"Group {group.name} updated.")
@@ -93,14 +112,18 @@ def group_delete(request: HttpRequest, name: str) -> HttpResponse:
         services.group_delete(actor=principal, group=group, force=True)
         messages.success(request, f"Group {name} deleted.")
         return redirect("groups:group_list")
-    details = [f"Member {m.user.name} loses the group's rights" for m in selectors.members_of(group)]
+    details = [
+        f"Member {m.user.name} loses the group's rights" for m in selectors.members_of(group)
+    ]
     details += [f"Policy {a.policy.name} detached" for a in attachments_for_group(group.pk)]
     return confirm(
-        request, title=f"Delete group {group.name}?",
+        request,
+        title=f"Delete group {group.name}?",
         message="Members lose the group's permissions immediately. This can't be undone.",
         details=details,
         action_url=reverse("groups:group_delete", args=[group.name]),
-        cancel_url=reverse("groups:group_detail", args=[group.name]), button="Delete group",
+        cancel_url=reverse("groups:group_detail", args=[group.name]),
+        button="Delete group",
     )
 
 
@@ -127,8 +150,11 @@ def member_remove(request: HttpRequest, name: str, user_name: str) -> HttpRespon
     principal = request.principal  # type: ignore[attr-defined]
     group = selectors.get_group_for_actor(principal, name, action="ram:RemoveUserFromGroup")
     user = get_user_for_actor(principal, user_name, action="ram:GetUser")
-    back = request.POST.get("next") or request.GET.get("next") or reverse(
-        "groups:group_detail", args=[group.name])
+    back = (
+        request.POST.get("next")
+        or request.GET.get("next")
+        or reverse("groups:group_detail", args=[group.name])
+    )
     if not back.startswith("/console/"):
         back = reverse("groups:group_detail", args=[group.name])
     if request.method == "POST":
@@ -140,10 +166,13 @@ def member_remove(request: HttpRequest, name: str, user_name: str) -> HttpRespon
             messages.success(request, f"{user.name} removed from {group.name}.")
         return redirect(back)
     return confirm(
-        request, title=f"Remove {user.name} from {group.name}?",
+        request,
+        title=f"Remove {user.name} from {group.name}?",
         message="The user loses the group's permissions immediately.",
         action_url=reverse("groups:member_remove", args=[group.name, user.name]),
-        cancel_url=back, button="Remove", fields={"next": back},
+        cancel_url=back,
+        button="Remove",
+        fields={"next": back},
     )
 
 
@@ -156,8 +185,9 @@ def user_join_group(request: HttpRequest, name: str) -> HttpResponse:
     form = GroupPickForm(request.POST)
     if form.is_valid():
         try:
-            group = selectors.get_group_for_actor(principal, form.cleaned_data["group"],
-                                                  action="ram:AddUserToGroup")
+            group = selectors.get_group_for_actor(
+                principal, form.cleaned_data["group"], action="ram:AddUserToGroup"
+            )
             services.group_add_user(actor=principal, group=group, user=user)
         except IamError as exc:
             messages.error(request, exc.message)

@@ -13,27 +13,36 @@ EXAMPLE_DOCUMENT = """{
 
 
 class PolicyCreateForm(forms.Form):
-    name = forms.CharField(max_length=128, label="Policy name",
-                           help_text="1–128 letters, digits or hyphens.")
-    description = forms.CharField(max_length=1024, required=False,
-                                  widget=forms.Textarea(attrs={"rows": 2}))
-    document = forms.CharField(widget=forms.Textarea(attrs={"rows": 18, "spellcheck": "false",
-                                                            "class": "code"}),
-                               initial=EXAMPLE_DOCUMENT, max_length=50000, strip=False)
+    name = forms.CharField(
+        max_length=128, label="Policy name", help_text="1–128 letters, digits or hyphens."
+    )
+    description = forms.CharField(
+        max_length=1024, required=False, widget=forms.Textarea(attrs={"rows": 2})
+    )
+    document = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 18, "spellcheck": "false", "class": "code"}),
+        initial=EXAMPLE_DOCUMENT,
+        max_length=50000,
+        strip=False,
+    )
 
 
 class PolicyVersionForm(forms.Form):
-    document = forms.CharField(widget=forms.Textarea(attrs={"rows": 18, "spellcheck": "false",
-                                                            "class": "code"}),
-                               max_length=50000, strip=False)
+    document = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 18, "spellcheck": "false", "class": "code"}),
+        max_length=50000,
+        strip=False,
+    )
     set_as_default = forms.BooleanField(required=False, initial=True, label="Make it the default")
-    rotate = forms.BooleanField(required=False,
-                                label="If 5 versions exist, delete the oldest non-default one")
+    rotate = forms.BooleanField(
+        required=False, label="If 5 versions exist, delete the oldest non-default one"
+    )
 
 
 class PolicyDescriptionForm(forms.Form):
-    description = forms.CharField(max_length=1024, required=False,
-                                  widget=forms.Textarea(attrs={"rows": 2}))
+    description = forms.CharField(
+        max_length=1024, required=False, widget=forms.Textarea(attrs={"rows": 2})
+    )
 
 
 class AttachForm(forms.Form):
@@ -43,13 +52,21 @@ class AttachForm(forms.Form):
 class SimulatorForm(forms.Form):
     principal = forms.CharField(max_length=64, label="User")
     actions = forms.CharField(
-        widget=forms.Textarea(attrs={"rows": 4}), max_length=4000,
-        help_text="One action per line, e.g. ram:CreateUser", initial="ram:ListUsers\nram:CreateUser",
+        widget=forms.Textarea(attrs={"rows": 4}),
+        max_length=4000,
+        help_text="One action per line, e.g. ram:CreateUser",
+        initial="ram:ListUsers\nram:CreateUser",
     )
-    resource = forms.CharField(max_length=512, required=False,
-                               help_text="Leave empty to use * ; e.g. acs:ram:*:<uid>:user/alice")
+    resource = forms.CharField(
+        max_length=512,
+        required=False,
+        help_text="Leave empty to use * ; e.g. acs:ram:*:<uid>:user/alice",
+    )
     source_ip = forms.GenericIPAddressField(required=False, label="acs:SourceIp")
-    current_time = forms.DateTimeField(required=False, label="acs:CurrentTime",
-                                       help_text="ISO 8601, e.g. 2026-01-01T12:00:00Z; empty = now")
+    current_time = forms.DateTimeField(
+        required=False,
+        label="acs:CurrentTime",
+        help_text="ISO 8601, e.g. 2026-01-01T12:00:00Z; empty = now",
+    )
     secure_transport = forms.BooleanField(required=False, label="acs:SecureTransport")
     mfa_present = forms.BooleanField(required=False, label="acs:MFAPresent")

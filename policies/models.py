@@ -25,11 +25,14 @@ class Policy(models.Model):
     class Meta:
         constraints = [
             models.UniqueConstraint(
-                "account", Lower("name"), name="uniq_custom_policy_name",
+                "account",
+                Lower("name"),
+                name="uniq_custom_policy_name",
                 condition=models.Q(account__isnull=False),
             ),
             models.UniqueConstraint(
-                Lower("name"), name="uniq_system_policy_name",
+                Lower("name"),
+                name="uniq_system_policy_name",
                 condition=models.Q(account__isnull=True),
             ),
         ]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ipaddress
+from contextlib import suppress
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
@@ -56,8 +57,6 @@ class Principal:
             "acs:principalaccount": self.account_uid,
         }
         if self.meta.source_ip:
-            try:
+            with suppress(ValueError):
                 values["acs:sourceip"] = ipaddress.ip_address(self.meta.source_ip)
-            except ValueError:
-                pass
         return values

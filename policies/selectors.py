@@ -44,7 +44,7 @@ def statements_for_user(user_pk: int | None) -> list[tuple[Statement, StatementS
             policy_name=attachment.policy.name,
             policy_type=attachment.policy.policy_type,
             version_id=version.version_id,
-            via=f"group/{attachment.group.name}" if attachment.group_id else "",
+            via=f"group/{attachment.group.name}" if attachment.group else "",
         )
         parsed = parsed_version(version.pk, version.document)
         result.extend((statement, source) for statement in parsed.statements)
@@ -55,18 +55,14 @@ def policies_visible_to(account: Account) -> QuerySet[Policy]:
     """System policies plus the account's custom ones, with attachment counts."""
     return (
         Policy.objects.filter(Q(account__isnull=True) | Q(account=account))
-        .annotate(
-            attachment_count=Count("attachments", filter=Q(attachments__account=account))
-        )
+        .annotate(attachment_count=Count("attachments", filter=Q(attachments__account=account)))
         .order_by("policy_type", "name")
     )
 
 
 def get_policy(account: Account, policy_type: str, name: str) -> Policy | None:
     scope = Q(account__isnull=True) if policy_type == Policy.Type.SYSTEM else Q(account=account)
-    return (
-        Policy.objects.filter(scope, policy_type=policy_type, name__iexact=name).first()
-    )
+    return Policy.objects.filter(scope, policy_type=policy_type, name__iexact=name).first()
 
 
 def default_version(policy: Policy) -> PolicyVersion | None:

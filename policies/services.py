@@ -29,8 +29,10 @@ def validate_document(document: str) -> str:
     try:
         parse_policy(document, max_chars=limit)
     except PolicyError as exc:
-        code = "InvalidParameter.PolicyDocument.Length" if "limit is" in str(exc) else (
-            "MalformedPolicyDocument"
+        code = (
+            "InvalidParameter.PolicyDocument.Length"
+            if "limit is" in str(exc)
+            else ("MalformedPolicyDocument")
         )
         raise InvalidParameter(code, str(exc)) from exc
     return document
@@ -58,15 +60,21 @@ def policy_create(*, actor: Principal, name: str, document: str, description: st
     try:
         with transaction.atomic():
             policy = Policy.objects.create(
-                account_id=actor.account_id, name=name, policy_type=Policy.Type.CUSTOM,
-                description=description, next_version_number=2,
+                account_id=actor.account_id,
+                name=name,
+                policy_type=Policy.Type.CUSTOM,
+                description=description,
+                next_version_number=2,
             )
             PolicyVersion.objects.create(
                 policy=policy, version_id="v1", document=document, is_default=True
             )
-            event_record(actor=actor, action="ram:CreatePolicy",
-                         target_arn=policy.resource_arn(actor.account_uid),
-                         details={"description": description, "document": document})
+            event_record(
+                actor=actor,
+                action="ram:CreatePolicy",
+                target_arn=policy.resource_arn(actor.account_uid),
+                details={"description": description, "document": document},
+            )
     except IntegrityError as exc:
         raise Conflict("EntityAlreadyExists.Policy", f"The policy {name} does exist.") from exc
     return policy
@@ -84,9 +92,12 @@ def policy_update_description(*, actor: Principal, policy: Policy, description: 
     policy.description = check_text(description, "NewDescription", limit=1024)
     with transaction.atomic():
         policy.save(update_fields=["description", "updated_at"])
-        event_record(actor=actor, action="ram:UpdatePolicyDescription",
-                     target_arn=policy.resource_arn(actor.account_uid),
-                     details={"before": before, "after": description})
+        event_record(
+            actor=actor,
+            action="ram:UpdatePolicyDescription",
+            target_arn=policy.resource_arn(actor.account_uid),
+            details={"before": before, "after": description},
+        )
     return policy
 
 
@@ -99,11 +110,15 @@ def policy_delete(*, actor: Principal, policy: Policy) -> None:
         policy.attachments.filter(group__isnull=False).values_list("group__name", flat=True)
     )
     if users:
-        raise Conflict("DeleteConflict.Policy.User",
-                       f"The policy is attached to users ({', '.join(users)}); detach it first.")
+        raise Conflict(
+            "DeleteConflict.Policy.User",
+            f"The policy is attached to users ({', '.join(users)}); detach it first.",
+        )
     if groups:
-        raise Conflict("DeleteConflict.Policy.Group",
-                       f"The policy is attached to groups ({', '.join(groups)}); detach it first.")
+        raise Conflict(
+            "DeleteConflict.Policy.Group",
+            f"The policy is attached to groups ({', '.join(groups)}); detach it first.",
+        )
     arn = policy.resource_arn(actor.account_uid)
     with transaction.atomic():
         policy.delete()
@@ -111,7 +126,11 @@ def policy_delete(*, actor: Principal, policy: Policy) -> None:
 
 
 def policy_version_create(
-    *, actor: Principal, policy: Policy, document: str, set_as_default: bool = False,
+    *,
+    actor: Principal,
+    policy: Policy,
+    document: str,
+    set_as_default: bool = False,
     rotate: bool = False,
 ) -> PolicyVersion:
     """Add a version (at most 5; with rotate, the oldest non-default one makes room)."""
@@ -125,8 +144,10 @@ def policy_version_create(
         if versions.count() >= limit:
             oldest = versions.filter(is_default=False).first()
             if not rotate or oldest is None:
-                raise Conflict("LimitExceeded.Policy.Version",
-                               f"A policy can have at most {limit} versions; delete one first.")
+                raise Conflict(
+                    "LimitExceeded.Policy.Version",
+                    f"A policy can have at most {limit} versions; delete one first.",
+                )
             oldest.delete()
         version_id = f"v{locked.next_version_number}"
         Policy.objects.filter(pk=policy.pk).update(next_version_number=F("next_version_number") + 1)
@@ -137,10 +158,12 @@ def policy_version_create(
         )
         if set_as_default:
             authz_version_bump(actor.account_id)
-        event_record(actor=actor, action="ram:CreatePolicyVersion",
-                     target_arn=policy.resource_arn(actor.account_uid),
-                     details={"version": version_id, "default": set_as_default,
-                              "document": document})
+        event_record(
+            actor=actor,
+            action="ram:CreatePolicyVersion",
+            target_arn=policy.resource_arn(actor.account_uid),
+            details={"version": version_id, "default": set_as_default, "document": document},
+        )
     return version
 
 
@@ -156,9 +179,12 @@ def policy_version_set_default(*, actor: Principal, policy: Policy, version_id: 
         policy.versions.filter(is_default=True).update(is_default=False)
         PolicyVersion.objects.filter(pk=version.pk).update(is_default=True)
         authz_version_bump(actor.account_id)
-        event_record(actor=actor, action="ram:SetDefaultPolicyVersion",
-                     target_arn=policy.resource_arn(actor.account_uid),
-                     details={"before": before, "after": version_id})
+        event_record(
+            actor=actor,
+            action="ram:SetDefaultPolicyVersion",
+            target_arn=policy.resource_arn(actor.account_uid),
+            details={"before": before, "after": version_id},
+        )
 
 
 def policy_version_delete(*, actor: Principal, policy: Policy, version_id: str) -> None:
@@ -168,13 +194,18 @@ def policy_version_delete(*, actor: Principal, policy: Policy, version_id: str) 
     if version is None:
         raise NotFound("EntityNotExist.Policy.Version", f"No version {version_id}.")
     if version.is_default:
-        raise Conflict("DeleteConflict.Policy.Version.Default",
-                       "The default version can't be deleted; make another version default first.")
+        raise Conflict(
+            "DeleteConflict.Policy.Version.Default",
+            "The default version can't be deleted; make another version default first.",
+        )
     with transaction.atomic():
         version.delete()
-        event_record(actor=actor, action="ram:DeletePolicyVersion",
-                     target_arn=policy.resource_arn(actor.account_uid),
-                     details={"version": version_id})
+        event_record(
+            actor=actor,
+            action="ram:DeletePolicyVersion",
+            target_arn=policy.resource_arn(actor.account_uid),
+            details={"version": version_id},
+        )
 
 
 def _attach_limits(policy: Policy, existing: list[PolicyAttachment], kind: str) -> None:
@@ -215,8 +246,12 @@ def policy_attach(
             account_id=actor.account_id, policy=policy, user=user, group=group
         )
         authz_version_bump(actor.account_id)
-        event_record(actor=actor, action=action, target_arn=target.arn,
-                     details={"policy": policy.name, "policy_type": policy.policy_type})
+        event_record(
+            actor=actor,
+            action=action,
+            target_arn=target.arn,
+            details={"policy": policy.name, "policy_type": policy.policy_type},
+        )
     return attachment
 
 
@@ -230,8 +265,14 @@ def policy_detach(
     with transaction.atomic():
         deleted, _ = PolicyAttachment.objects.filter(policy=policy, **{kind: target}).delete()
         if not deleted:
-            raise NotFound(f"EntityNotExist.{kind.title()}.Policy",
-                           f"{policy.name} is not attached to {target.name}.")
+            raise NotFound(
+                f"EntityNotExist.{kind.title()}.Policy",
+                f"{policy.name} is not attached to {target.name}.",
+            )
         authz_version_bump(actor.account_id)
-        event_record(actor=actor, action=action, target_arn=target.arn,
-                     details={"policy": policy.name, "policy_type": policy.policy_type})
+        event_record(
+            actor=actor,
+            action=action,
+            target_arn=target.arn,
+            details={"policy": policy.name, "policy_type": policy.policy_type},
+        )

@@ -16,9 +16,13 @@ SYSTEM_POLICIES: dict[str, tuple[str, list[dict[str, Any]]]] = {
     ),
     "ReadOnlyAccess": (
         "Read-only access to everything in the account.",
-        [{"Effect": "Allow",
-          "Action": ["*:Get*", "*:List*", "*:Describe*", "*:Query*", "*:Lookup*"],
-          "Resource": "*"}],
+        [
+            {
+                "Effect": "Allow",
+                "Action": ["*:Get*", "*:List*", "*:Describe*", "*:Query*", "*:Lookup*"],
+                "Resource": "*",
+            }
+        ],
     ),
     "AliyunRAMFullAccess": (
         "Full access to RAM: users, groups, roles and policies.",
@@ -26,8 +30,13 @@ SYSTEM_POLICIES: dict[str, tuple[str, list[dict[str, Any]]]] = {
     ),
     "AliyunRAMReadOnlyAccess": (
         "Read-only access to RAM.",
-        [{"Effect": "Allow", "Action": ["ram:Get*", "ram:List*", "ram:GenerateCredentialReport"],
-          "Resource": "*"}],
+        [
+            {
+                "Effect": "Allow",
+                "Action": ["ram:Get*", "ram:List*", "ram:GenerateCredentialReport"],
+                "Resource": "*",
+            }
+        ],
     ),
     "AliyunSTSAssumeRoleAccess": (
         "Permission to call STS AssumeRole.",
@@ -35,9 +44,13 @@ SYSTEM_POLICIES: dict[str, tuple[str, list[dict[str, Any]]]] = {
     ),
     "AuditReadOnlyAccess": (
         "Read, export and verify the audit log; no user management rights.",
-        [{"Effect": "Allow",
-          "Action": ["audit:LookupEvents", "audit:ExportEvents", "audit:VerifyIntegrity"],
-          "Resource": "*"}],
+        [
+            {
+                "Effect": "Allow",
+                "Action": ["audit:LookupEvents", "audit:ExportEvents", "audit:VerifyIntegrity"],
+                "Resource": "*",
+            }
+        ],
     ),
 }
 
@@ -51,17 +64,22 @@ def sync_system_policies(policy_model: Any, version_model: Any) -> None:
     for name, (description, statements) in SYSTEM_POLICIES.items():
         document = document_for(statements)
         policy, _ = policy_model.objects.get_or_create(
-            account=None, name=name,
-            defaults={"policy_type": "System", "description": description,
-                      "next_version_number": 1},
+            account=None,
+            name=name,
+            defaults={
+                "policy_type": "System",
+                "description": description,
+                "next_version_number": 1,
+            },
         )
         current = version_model.objects.filter(policy=policy, is_default=True).first()
         if current is not None and json.loads(current.document) == json.loads(document):
             continue
         version_id = f"v{policy.next_version_number}"
         version_model.objects.filter(policy=policy, is_default=True).update(is_default=False)
-        version_model.objects.create(policy=policy, version_id=version_id, document=document,
-                                     is_default=True)
+        version_model.objects.create(
+            policy=policy, version_id=version_id, document=document, is_default=True
+        )
         policy_model.objects.filter(pk=policy.pk).update(
             next_version_number=policy.next_version_number + 1, description=description
         )

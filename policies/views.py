@@ -34,8 +34,9 @@ from policies.principal import Principal
 from policies.selectors import get_policy, policies_visible_to, statements_for_user
 
 
-def _policy_for_actor(principal: Principal, policy_type: str, name: str,
-                      action: str = "ram:GetPolicy") -> Policy:
+def _policy_for_actor(
+    principal: Principal, policy_type: str, name: str, action: str = "ram:GetPolicy"
+) -> Policy:
     if policy_type not in Policy.Type.values:
         raise Http404
     policy = get_policy(principal.account_id, policy_type, name)  # type: ignore[arg-type]
@@ -56,11 +57,18 @@ def policy_list(request: HttpRequest) -> HttpResponse:
         policies = policies.filter(name__icontains=query)
     if kind in Policy.Type.values:
         policies = policies.filter(policy_type=kind)
-    return render(request, "policies/policy_list.html", {
-        "page": paginate(request, policies), "q": query, "type": kind,
-        "can_create": allowed(principal, "ram:CreatePolicy",
-                              ram_resource(principal.account_uid, "policy")),
-    })
+    return render(
+        request,
+        "policies/policy_list.html",
+        {
+            "page": paginate(request, policies),
+            "q": query,
+            "type": kind,
+            "can_create": allowed(
+                principal, "ram:CreatePolicy", ram_resource(principal.account_uid, "policy")
+            ),
+        },
+    )
 
 
 @require_http_methods(["GET", "POST"])
@@ -88,18 +96,37 @@ def policy_detail(request: HttpRequest, policy_type: str, name: str) -> HttpResp
     versions = list(policy.versions.order_by("-id"))
     shown = request.GET.get("version")
     current = next((v for v in versions if v.version_id == shown), None) or next(
-        (v for v in versions if v.is_default), None)
-    pretty = json.dumps(json.loads(current.document), indent=2, ensure_ascii=False) if current else ""
-    flags = {a: allowed(principal, f"ram:{a}", arn) and not policy.is_system for a in (
-        "CreatePolicyVersion", "SetDefaultPolicyVersion", "DeletePolicyVersion", "DeletePolicy",
-        "UpdatePolicyDescription")}
+        (v for v in versions if v.is_default), None
+    )
+    pretty = (
+        json.dumps(json.loads(current.document), indent=2, ensure_ascii=False) if current else ""
+    )
+    flags = {
+        a: allowed(principal, f"ram:{a}", arn) and not policy.is_system
+        for a in (
+            "CreatePolicyVersion",
+            "SetDefaultPolicyVersion",
+            "DeletePolicyVersion",
+            "DeletePolicy",
+            "UpdatePolicyDescription",
+        )
+    }
     attachments = policy.attachments.filter(account_id=principal.account_id).select_related(
-        "user", "group")
-    return render(request, "policies/policy_detail.html", {
-        "policy": policy, "versions": versions, "current": current, "pretty": pretty,
-        "flags": flags, "attachments": attachments,
-        "description_form": PolicyDescriptionForm(initial={"description": policy.description}),
-    })
+        "user", "group"
+    )
+    return render(
+        request,
+        "policies/policy_detail.html",
+        {
+            "policy": policy,
+            "versions": versions,
+            "current": current,
+            "pretty": pretty,
+            "flags": flags,
+            "attachments": attachments,
+            "description_form": PolicyDescriptionForm(initial={"description": policy.description}),
+        },
+    )
 
 
 @require_POST
@@ -110,8 +137,9 @@ def policy_description(request: HttpRequest, name: str) -> HttpResponse:
     form = PolicyDescriptionForm(request.POST)
     if form.is_valid():
         try:
-            services.policy_update_description(actor=principal, policy=policy,
-                                               description=form.cleaned_data["description"])
+            services.policy_update_description(
+                actor=principal, policy=policy, description=form.cleaned_data["description"]
+            )
         except IamError as exc:
             messages.error(request, exc.message)
         else:
@@ -130,8 +158,9 @@ def version_create(request: HttpRequest, name: str) -> HttpResponse:
     context = {"form": form, "policy": policy}
     if request.method == "POST" and form.is_valid():
         try:
-            version = services.policy_version_create(actor=principal, policy=policy,
-                                                     **form.cleaned_data)
+            version = services.policy_version_create(
+                actor=principal, policy=policy, **form.cleaned_data
+            )
         except IamError as exc:
             return render_error(request, "policies/version_create.html", context, exc)
         messages.success(request, f"Version {version.version_id} created.")
@@ -167,10 +196,14 @@ def version_delete(request: HttpRequest, name: str, version_id: str) -> HttpResp
         else:
             messages.success(request, f"Version {version_id} deleted.")
         return redirect(back)
-    return confirm(request, title=f"Delete version {version_id} of {policy.name}?",
-                   message="The version's document is removed. This can't be undone.",
-                   action_url=reverse("policies:version_delete", args=[policy.name, version_id]),
-                   cancel_url=back, button="Delete version")
+    return confirm(
+        request,
+        title=f"Delete version {version_id} of {policy.name}?",
+        message="The version's document is removed. This can't be undone.",
+        action_url=reverse("policies:version_delete", args=[policy.name, version_id]),
+        cancel_url=back,
+        button="Delete version",
+    )
 
 
 @require_http_methods(["GET", "POST"])
@@ -187,11 +220,15 @@ def policy_delete(request: HttpRequest, name: str) -> HttpResponse:
             return redirect(back)
         messages.success(request, f"Policy {name} deleted.")
         return redirect("policies:policy_list")
-    return confirm(request, title=f"Delete policy {policy.name}?",
-                   message="The policy and all its versions are removed. A policy that is still "
-                   "attached can't be deleted.",
-                   action_url=reverse("policies:policy_delete", args=[policy.name]),
-                   cancel_url=back, button="Delete policy")
+    return confirm(
+        request,
+        title=f"Delete policy {policy.name}?",
+        message="The policy and all its versions are removed. A policy that is still "
+        "attached can't be deleted.",
+        action_url=reverse("policies:policy_delete", args=[policy.name]),
+        cancel_url=back,
+        button="Delete policy",
+    )
 
 
 def _target(principal: Principal, kind: str, name: str, action: str) -> User | Group:
@@ -234,16 +271,25 @@ def attach(request: HttpRequest, kind: str, name: str) -> HttpResponse:
     policies = policies_visible_to(principal.account_id).exclude(pk__in=attached)  # type: ignore[arg-type]
     if query:
         policies = policies.filter(name__icontains=query)
-    return render(request, "policies/attach.html", {
-        "target": target, "kind": kind, "noun": noun, "page": paginate(request, policies),
-        "q": query, "back": back,
-    })
+    return render(
+        request,
+        "policies/attach.html",
+        {
+            "target": target,
+            "kind": kind,
+            "noun": noun,
+            "page": paginate(request, policies),
+            "q": query,
+            "back": back,
+        },
+    )
 
 
 @require_http_methods(["GET", "POST"])
 @handle_iam_errors
-def detach(request: HttpRequest, kind: str, name: str, policy_type: str,
-           policy_name: str) -> HttpResponse:
+def detach(
+    request: HttpRequest, kind: str, name: str, policy_type: str, policy_name: str
+) -> HttpResponse:
     principal = request.principal  # type: ignore[attr-defined]
     noun = "User" if kind == "users" else "Group"
     target = _target(principal, kind, name, f"ram:DetachPolicyFrom{noun}")
@@ -258,9 +304,14 @@ def detach(request: HttpRequest, kind: str, name: str, policy_type: str,
         else:
             messages.success(request, f"{policy.name} detached from {target.name}.")
         return redirect(back)
-    return confirm(request, title=f"Detach {policy.name} from {target.name}?",
-                   message="The permissions it grants end with the next request.",
-                   action_url=request.path, cancel_url=back, button="Detach")
+    return confirm(
+        request,
+        title=f"Detach {policy.name} from {target.name}?",
+        message="The permissions it grants end with the next request.",
+        action_url=request.path,
+        cancel_url=back,
+        button="Detach",
+    )
 
 
 @handle_iam_errors
@@ -269,8 +320,11 @@ def effective_permissions(request: HttpRequest, name: str) -> HttpResponse:
     principal = request.principal  # type: ignore[attr-defined]
     user = get_user_for_actor(principal, name, action="ram:ListPoliciesForUser")
     rows = [
-        {"statement": statement, "source": source,
-         "document": json.dumps(_statement_json(statement), indent=2, ensure_ascii=False)}
+        {
+            "statement": statement,
+            "source": source,
+            "document": json.dumps(_statement_json(statement), indent=2, ensure_ascii=False),
+        }
         for statement, source in statements_for_user(user.pk)
     ]
     return render(request, "policies/effective.html", {"subject": user, "rows": rows})
@@ -301,12 +355,19 @@ def simulator(request: HttpRequest) -> HttpResponse:
         data = form.cleaned_data
         user = get_user_for_actor(principal, data["principal"], action="ram:ListPoliciesForUser")
         subject = Principal(
-            account_id=user.account_id, account_uid=user.account.uid, kind="user",
-            arn=user.arn, name=user.name, user_pk=user.pk,
-            authz_version=user.account.authz_version, mfa_present=data["mfa_present"],
+            account_id=user.account_id,
+            account_uid=user.account.uid,
+            kind="user",
+            arn=user.arn,
+            name=user.name,
+            user_pk=user.pk,
+            authz_version=user.account.authz_version,
+            mfa_present=data["mfa_present"],
         )
-        context = {"acs:SecureTransport": data["secure_transport"],
-                   "acs:MFAPresent": data["mfa_present"]}
+        context = {
+            "acs:SecureTransport": data["secure_transport"],
+            "acs:MFAPresent": data["mfa_present"],
+        }
         if data["source_ip"]:
             context["acs:SourceIp"] = data["source_ip"]
         if data["current_time"]:
@@ -314,7 +375,15 @@ def simulator(request: HttpRequest) -> HttpResponse:
         resource = data["resource"].strip() or "*"
         for action in [a.strip() for a in data["actions"].splitlines() if a.strip()][:50]:
             decision = authorize(subject, action, resource, context)
-            results.append({"action": action, "decision": decision,
-                            "label": {Effect.ALLOW: "Allow", Effect.EXPLICIT_DENY: "Explicit deny",
-                                      Effect.IMPLICIT_DENY: "Implicit deny"}[decision.effect]})
+            results.append(
+                {
+                    "action": action,
+                    "decision": decision,
+                    "label": {
+                        Effect.ALLOW: "Allow",
+                        Effect.EXPLICIT_DENY: "Explicit deny",
+                        Effect.IMPLICIT_DENY: "Implicit deny",
+                    }[decision.effect],
+                }
+            )
     return render(request, "policies/simulator.html", {"form": form, "results": results})

@@ -21,7 +21,7 @@ PASSWORD = "correct horse battery staple 42"
 
 
 @pytest.fixture(scope="session")
-def django_db_setup(django_db_setup, django_db_blocker):  # noqa: F811
+def django_db_setup(django_db_setup, django_db_blocker):
     with django_db_blocker.unblock():
         call_command("createcachetable", verbosity=0)
 
@@ -66,7 +66,9 @@ class Tenant:
 
     def make_user(self, name: str, *policies: str, console: bool = True) -> User:
         user = user_create(
-            actor=self.root_principal, name=name, console_access=console,
+            actor=self.root_principal,
+            name=name,
+            console_access=console,
             password=PASSWORD if console else "",
         )
         for policy in policies:

@@ -25,8 +25,9 @@ def test_admin_created_in_the_console_can_do_what_its_policy_allows(tenant):
     response = root.post("/console/welcome", {"name": "boss", "password": PASSWORD})
     assert response.status_code == 302
     boss = sign_in("boss@acme.iam.localhost", PASSWORD)
-    response = boss.post("/console/users/new", {"name": "worker", "access": "console",
-                                                "password": PASSWORD})
+    response = boss.post(
+        "/console/users/new", {"name": "worker", "access": "console", "password": PASSWORD}
+    )
     assert response.status_code == 302
     worker = sign_in("worker@acme.iam.localhost", PASSWORD)
     refused = worker.post("/console/users/new", {"name": "sneaky", "access": "programmatic"})
@@ -38,32 +39,46 @@ def test_admin_created_in_the_console_can_do_what_its_policy_allows(tenant):
     assert b'href="/console/users/"' not in overview.content  # hidden from the navigation
     # A read-only group changes that at once.
     boss.post("/console/groups/new", {"name": "readers"})
-    boss.post("/console/groups/readers/policies/attach",
-              {"policy": "System/AliyunRAMReadOnlyAccess"})
+    boss.post(
+        "/console/groups/readers/policies/attach", {"policy": "System/AliyunRAMReadOnlyAccess"}
+    )
     boss.post("/console/groups/readers/members/add", {"user": "worker"})
     assert worker.get("/console/users/").status_code == 200
-    assert worker.post("/console/users/new", {"name": "x", "access": "programmatic"}
-                       ).status_code == 403
+    assert (
+        worker.post("/console/users/new", {"name": "x", "access": "programmatic"}).status_code
+        == 403
+    )
     boss.post("/console/groups/readers/members/worker/remove")
     assert worker.get("/console/users/").status_code == 403
 
 
 def test_forced_password_change_gates_the_console(tenant, admin):
     admin_client = sign_in("admin@acme.iam.localhost", PASSWORD)
-    admin_client.post("/console/users/new", {"name": "newbie", "access": "console",
-                                             "password": PASSWORD,
-                                             "password_reset_required": "on"})
+    admin_client.post(
+        "/console/users/new",
+        {
+            "name": "newbie",
+            "access": "console",
+            "password": PASSWORD,
+            "password_reset_required": "on",
+        },
+    )
     newbie = Client()
-    response = newbie.post("/console/login", {"login": "newbie@acme.iam.localhost",
-                                              "password": PASSWORD})
+    response = newbie.post(
+        "/console/login", {"login": "newbie@acme.iam.localhost", "password": PASSWORD}
+    )
     assert response["Location"] == "/console/password"
     assert newbie.get("/console/groups/")["Location"] == "/console/password"
-    weak = newbie.post("/console/password", {"old_password": PASSWORD, "new_password": "short",
-                                             "confirm_password": "short"})
+    weak = newbie.post(
+        "/console/password",
+        {"old_password": PASSWORD, "new_password": "short", "confirm_password": "short"},
+    )
     assert weak.status_code == 400 and b"at least 15 characters" in weak.content
     new = "an entirely different passphrase"
-    done = newbie.post("/console/password", {"old_password": PASSWORD, "new_password": new,
-                                             "confirm_password": new})
+    done = newbie.post(
+        "/console/password",
+        {"old_password": PASSWORD, "new_password": new, "confirm_password": new},
+    )
     assert done.status_code == 302
     assert newbie.get("/console/").status_code == 200
     assert sign_in("newbie@acme.iam.localhost", new)
@@ -71,8 +86,9 @@ def test_forced_password_change_gates_the_console(tenant, admin):
 
 def test_login_failure_is_readable_and_audited(tenant):
     client = Client()
-    response = client.post("/console/login", {"login": "nobody@acme.iam.localhost",
-                                              "password": "x"})
+    response = client.post(
+        "/console/login", {"login": "nobody@acme.iam.localhost", "password": "x"}
+    )
     assert response.status_code == 401
     assert b"The login name or password is incorrect" in response.content
     response = client.post("/console/login", {"login": "root@acme.example", "password": "x"})
@@ -112,15 +128,27 @@ def test_users_list_searches_and_paginates(tenant, admin):
 
 def test_effective_permissions_and_simulator(tenant, admin):
     client = sign_in("admin@acme.iam.localhost", PASSWORD)
-    client.post("/console/policies/new", {"name": "NoDelete", "document": (
-        '{"Version":"1","Statement":[{"Effect":"Deny","Action":"ram:DeleteUser",'
-        '"Resource":"*"}]}')})
+    client.post(
+        "/console/policies/new",
+        {
+            "name": "NoDelete",
+            "document": (
+                '{"Version":"1","Statement":[{"Effect":"Deny","Action":"ram:DeleteUser",'
+                '"Resource":"*"}]}'
+            ),
+        },
+    )
     client.post("/console/users/admin/policies/attach", {"policy": "Custom/NoDelete"})
     page = client.get("/console/users/admin/permissions")
     assert b"NoDelete" in page.content and b"AdministratorAccess" in page.content
-    result = client.post("/console/simulator/", {
-        "principal": "admin", "actions": "ram:CreateUser\nram:DeleteUser",
-        "resource": f"acs:ram:*:{tenant.account.uid}:user/x"})
+    result = client.post(
+        "/console/simulator/",
+        {
+            "principal": "admin",
+            "actions": "ram:CreateUser\nram:DeleteUser",
+            "resource": f"acs:ram:*:{tenant.account.uid}:user/x",
+        },
+    )
     text = result.content.decode()
     assert "Explicit deny" in text and "Allow" in text
     assert "Custom policy NoDelete (v1), attached directly" in text
@@ -132,5 +160,6 @@ def test_malformed_policy_shows_the_reason_and_keeps_the_input(tenant, admin):
     response = client.post("/console/policies/new", {"name": "Broken", "document": bad})
     assert response.status_code == 400
     assert b"Statement[0]: a statement needs exactly one of Resource or NotResource" in (
-        response.content)
+        response.content
+    )
     assert b"ram:GetUser" in response.content

@@ -18,8 +18,11 @@ pytestmark = pytest.mark.django_db
 
 DOC = '{"Version":"1","Statement":[{"Effect":"Allow","Action":"ram:Get*","Resource":"*"}]}'
 POLICY_FORM = {
-    "minimum_password_length": "12", "max_password_age": "0", "password_reuse_prevention": "0",
-    "max_login_attempts": "5", "block_common_passwords": "on",
+    "minimum_password_length": "12",
+    "max_password_age": "0",
+    "password_reuse_prevention": "0",
+    "max_login_attempts": "5",
+    "block_common_passwords": "on",
 }
 
 
@@ -33,50 +36,124 @@ class Spec:
 
 
 SPECS = [
-    Spec("user_create", "/console/users/new",
-         {"name": "newbie", "access": "console", "password": PASSWORD,
-          "password_reset_required": "on"}, ("ram:CreateUser",), object_url=False),
-    Spec("user_edit", "/console/users/bob/edit", {"new_name": "bob", "display_name": "Bob B"},
-         ("ram:UpdateUser",)),
+    Spec(
+        "user_create",
+        "/console/users/new",
+        {
+            "name": "newbie",
+            "access": "console",
+            "password": PASSWORD,
+            "password_reset_required": "on",
+        },
+        ("ram:CreateUser",),
+        object_url=False,
+    ),
+    Spec(
+        "user_edit",
+        "/console/users/bob/edit",
+        {"new_name": "bob", "display_name": "Bob B"},
+        ("ram:UpdateUser",),
+    ),
     Spec("user_delete", "/console/users/bob/delete", {}, ("ram:DeleteUser",)),
-    Spec("login_profile", "/console/users/bob/login-profile", {"password_reset_required": "on"},
-         ("ram:UpdateLoginProfile",)),
-    Spec("login_profile_delete", "/console/users/bob/login-profile/delete", {},
-         ("ram:DeleteLoginProfile",)),
-    Spec("group_create", "/console/groups/new", {"name": "g2"}, ("ram:CreateGroup",),
-         object_url=False),
-    Spec("group_edit", "/console/groups/g1/edit", {"name": "g1", "comments": "x"},
-         ("ram:UpdateGroup",)),
+    Spec(
+        "login_profile",
+        "/console/users/bob/login-profile",
+        {"password_reset_required": "on"},
+        ("ram:UpdateLoginProfile",),
+    ),
+    Spec(
+        "login_profile_delete",
+        "/console/users/bob/login-profile/delete",
+        {},
+        ("ram:DeleteLoginProfile",),
+    ),
+    Spec(
+        "group_create",
+        "/console/groups/new",
+        {"name": "g2"},
+        ("ram:CreateGroup",),
+        object_url=False,
+    ),
+    Spec(
+        "group_edit",
+        "/console/groups/g1/edit",
+        {"name": "g1", "comments": "x"},
+        ("ram:UpdateGroup",),
+    ),
     Spec("group_delete", "/console/groups/g1/delete", {}, ("ram:DeleteGroup",)),
-    Spec("member_add", "/console/groups/g1/members/add", {"user": "bob"},
-         ("ram:AddUserToGroup",)),
-    Spec("member_remove", "/console/groups/g1/members/carol/remove", {},
-         ("ram:RemoveUserFromGroup",)),
-    Spec("user_join_group", "/console/users/bob/groups/add", {"group": "g1"},
-         ("ram:AddUserToGroup",)),
-    Spec("policy_create", "/console/policies/new", {"name": "P2", "document": DOC},
-         ("ram:CreatePolicy",), object_url=False),
-    Spec("policy_description", "/console/policies/Custom/P1/description", {"description": "d"},
-         ("ram:UpdatePolicyDescription",)),
-    Spec("version_create", "/console/policies/Custom/P1/versions/new",
-         {"document": DOC, "set_as_default": "on"}, ("ram:CreatePolicyVersion",)),
-    Spec("version_set_default", "/console/policies/Custom/P1/versions/v2/default", {},
-         ("ram:SetDefaultPolicyVersion",)),
-    Spec("version_delete", "/console/policies/Custom/P1/versions/v2/delete", {},
-         ("ram:DeletePolicyVersion",)),
+    Spec("member_add", "/console/groups/g1/members/add", {"user": "bob"}, ("ram:AddUserToGroup",)),
+    Spec(
+        "member_remove", "/console/groups/g1/members/carol/remove", {}, ("ram:RemoveUserFromGroup",)
+    ),
+    Spec(
+        "user_join_group", "/console/users/bob/groups/add", {"group": "g1"}, ("ram:AddUserToGroup",)
+    ),
+    Spec(
+        "policy_create",
+        "/console/policies/new",
+        {"name": "P2", "document": DOC},
+        ("ram:CreatePolicy",),
+        object_url=False,
+    ),
+    Spec(
+        "policy_description",
+        "/console/policies/Custom/P1/description",
+        {"description": "d"},
+        ("ram:UpdatePolicyDescription",),
+    ),
+    Spec(
+        "version_create",
+        "/console/policies/Custom/P1/versions/new",
+        {"document": DOC, "set_as_default": "on"},
+        ("ram:CreatePolicyVersion",),
+    ),
+    Spec(
+        "version_set_default",
+        "/console/policies/Custom/P1/versions/v2/default",
+        {},
+        ("ram:SetDefaultPolicyVersion",),
+    ),
+    Spec(
+        "version_delete",
+        "/console/policies/Custom/P1/versions/v2/delete",
+        {},
+        ("ram:DeletePolicyVersion",),
+    ),
     Spec("policy_delete", "/console/policies/Custom/Spare/delete", {}, ("ram:DeletePolicy",)),
-    Spec("attach_user", "/console/users/bob/policies/attach", {"policy": "System/ReadOnlyAccess"},
-         ("ram:AttachPolicyToUser",)),
-    Spec("attach_group", "/console/groups/g1/policies/attach",
-         {"policy": "System/ReadOnlyAccess"}, ("ram:AttachPolicyToGroup",)),
-    Spec("detach_user", "/console/users/carol/policies/Custom/P1/detach", {},
-         ("ram:DetachPolicyFromUser",)),
-    Spec("detach_group", "/console/groups/g1/policies/System/AliyunRAMReadOnlyAccess/detach", {},
-         ("ram:DetachPolicyFromGroup",)),
-    Spec("security", "/console/security/", POLICY_FORM, ("ram:SetPasswordPolicy",),
-         object_url=False),
-    Spec("welcome", "/console/welcome", {"name": "admin2", "password": PASSWORD},
-         ("ram:CreateUser", "ram:AttachPolicyToUser"), object_url=False),
+    Spec(
+        "attach_user",
+        "/console/users/bob/policies/attach",
+        {"policy": "System/ReadOnlyAccess"},
+        ("ram:AttachPolicyToUser",),
+    ),
+    Spec(
+        "attach_group",
+        "/console/groups/g1/policies/attach",
+        {"policy": "System/ReadOnlyAccess"},
+        ("ram:AttachPolicyToGroup",),
+    ),
+    Spec(
+        "detach_user",
+        "/console/users/carol/policies/Custom/P1/detach",
+        {},
+        ("ram:DetachPolicyFromUser",),
+    ),
+    Spec(
+        "detach_group",
+        "/console/groups/g1/policies/System/AliyunRAMReadOnlyAccess/detach",
+        {},
+        ("ram:DetachPolicyFromGroup",),
+    ),
+    Spec(
+        "security", "/console/security/", POLICY_FORM, ("ram:SetPasswordPolicy",), object_url=False
+    ),
+    Spec(
+        "welcome",
+        "/console/welcome",
+        {"name": "admin2", "password": PASSWORD},
+        ("ram:CreateUser", "ram:AttachPolicyToUser"),
+        object_url=False,
+    ),
 ]
 
 
@@ -108,15 +185,26 @@ def snapshot(tenant) -> tuple:
     from policies.models import PolicyAttachment, PolicyVersion
 
     account = tenant.account
-    users = tuple(User.objects.filter(account=account).order_by("pk").values_list(
-        "name", "display_name", "console_access", "password_reset_required"))
+    users = tuple(
+        User.objects.filter(account=account)
+        .order_by("pk")
+        .values_list("name", "display_name", "console_access", "password_reset_required")
+    )
     groups = tuple(account.groups.order_by("pk").values_list("name", "comments"))
-    members = tuple(account.groups.values_list("memberships__user__name").order_by("pk", "memberships"))
+    members = tuple(
+        account.groups.values_list("memberships__user__name").order_by("pk", "memberships")
+    )
     policies = tuple(account.policies.order_by("pk").values_list("name", "description"))
-    versions = tuple(PolicyVersion.objects.filter(policy__account=account).order_by("pk")
-                     .values_list("version_id", "is_default"))
-    attachments = tuple(PolicyAttachment.objects.filter(account=account).order_by("pk")
-                        .values_list("policy__name", "user__name", "group__name"))
+    versions = tuple(
+        PolicyVersion.objects.filter(policy__account=account)
+        .order_by("pk")
+        .values_list("version_id", "is_default")
+    )
+    attachments = tuple(
+        PolicyAttachment.objects.filter(account=account)
+        .order_by("pk")
+        .values_list("policy__name", "user__name", "group__name")
+    )
     pw = account.password_policy
     pw.refresh_from_db()
     return users, groups, members, policies, versions, attachments, pw.minimum_password_length

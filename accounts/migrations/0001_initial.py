@@ -7,90 +7,147 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
-    dependencies = [
-    ]
+    dependencies = []
 
     operations = [
         migrations.CreateModel(
-            name='Account',
+            name="Account",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('uid', models.CharField(max_length=16, unique=True)),
-                ('alias', models.CharField(max_length=32, unique=True)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('authz_version', models.BigIntegerField(default=1)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("uid", models.CharField(max_length=16, unique=True)),
+                ("alias", models.CharField(max_length=32, unique=True)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("authz_version", models.BigIntegerField(default=1)),
             ],
         ),
         migrations.CreateModel(
-            name='User',
+            name="User",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('password', models.CharField(max_length=128, verbose_name='password')),
-                ('last_login', models.DateTimeField(blank=True, null=True, verbose_name='last login')),
-                ('user_id', models.CharField(max_length=16, unique=True)),
-                ('kind', models.CharField(choices=[('root', 'Root'), ('user', 'RAM user')], default='user', max_length=8)),
-                ('name', models.CharField(max_length=64)),
-                ('display_name', models.CharField(blank=True, max_length=128)),
-                ('email', models.CharField(blank=True, max_length=254)),
-                ('mobile_phone', models.CharField(blank=True, max_length=32)),
-                ('comments', models.CharField(blank=True, max_length=128)),
-                ('console_access', models.BooleanField(default=False)),
-                ('programmatic_access', models.BooleanField(default=False)),
-                ('password_reset_required', models.BooleanField(default=False)),
-                ('mfa_bind_required', models.BooleanField(default=False)),
-                ('password_changed_at', models.DateTimeField(blank=True, null=True)),
-                ('login_profile_created_at', models.DateTimeField(blank=True, null=True)),
-                ('failed_login_count', models.PositiveIntegerField(default=0)),
-                ('failed_login_window_start', models.DateTimeField(blank=True, null=True)),
-                ('locked_until', models.DateTimeField(blank=True, null=True)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('account', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='users', to='accounts.account')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("password", models.CharField(max_length=128, verbose_name="password")),
+                (
+                    "last_login",
+                    models.DateTimeField(blank=True, null=True, verbose_name="last login"),
+                ),
+                ("user_id", models.CharField(max_length=16, unique=True)),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[("root", "Root"), ("user", "RAM user")],
+                        default="user",
+                        max_length=8,
+                    ),
+                ),
+                ("name", models.CharField(max_length=64)),
+                ("display_name", models.CharField(blank=True, max_length=128)),
+                ("email", models.CharField(blank=True, max_length=254)),
+                ("mobile_phone", models.CharField(blank=True, max_length=32)),
+                ("comments", models.CharField(blank=True, max_length=128)),
+                ("console_access", models.BooleanField(default=False)),
+                ("programmatic_access", models.BooleanField(default=False)),
+                ("password_reset_required", models.BooleanField(default=False)),
+                ("mfa_bind_required", models.BooleanField(default=False)),
+                ("password_changed_at", models.DateTimeField(blank=True, null=True)),
+                ("login_profile_created_at", models.DateTimeField(blank=True, null=True)),
+                ("failed_login_count", models.PositiveIntegerField(default=0)),
+                ("failed_login_window_start", models.DateTimeField(blank=True, null=True)),
+                ("locked_until", models.DateTimeField(blank=True, null=True)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                (
+                    "account",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="users",
+                        to="accounts.account",
+                    ),
+                ),
             ],
         ),
         migrations.CreateModel(
-            name='PasswordHistory',
+            name="PasswordHistory",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('password', models.CharField(max_length=256)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('user', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='password_history', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("password", models.CharField(max_length=256)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "user",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="password_history",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-created_at', '-id'],
+                "ordering": ["-created_at", "-id"],
             },
         ),
         migrations.CreateModel(
-            name='PasswordPolicy',
+            name="PasswordPolicy",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('minimum_password_length', models.PositiveSmallIntegerField(default=15)),
-                ('require_lowercase_characters', models.BooleanField(default=False)),
-                ('require_uppercase_characters', models.BooleanField(default=False)),
-                ('require_numbers', models.BooleanField(default=False)),
-                ('require_symbols', models.BooleanField(default=False)),
-                ('block_common_passwords', models.BooleanField(default=True)),
-                ('hard_expiry', models.BooleanField(default=False)),
-                ('max_password_age', models.PositiveSmallIntegerField(default=0)),
-                ('password_reuse_prevention', models.PositiveSmallIntegerField(default=0)),
-                ('max_login_attempts', models.PositiveSmallIntegerField(default=5)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('account', models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, related_name='password_policy', to='accounts.account')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("minimum_password_length", models.PositiveSmallIntegerField(default=15)),
+                ("require_lowercase_characters", models.BooleanField(default=False)),
+                ("require_uppercase_characters", models.BooleanField(default=False)),
+                ("require_numbers", models.BooleanField(default=False)),
+                ("require_symbols", models.BooleanField(default=False)),
+                ("block_common_passwords", models.BooleanField(default=True)),
+                ("hard_expiry", models.BooleanField(default=False)),
+                ("max_password_age", models.PositiveSmallIntegerField(default=0)),
+                ("password_reuse_prevention", models.PositiveSmallIntegerField(default=0)),
+                ("max_login_attempts", models.PositiveSmallIntegerField(default=5)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                (
+                    "account",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="password_policy",
+                        to="accounts.account",
+                    ),
+                ),
             ],
         ),
         migrations.AddIndex(
-            model_name='user',
-            index=models.Index(fields=['account', 'name'], name='accounts_us_account_b10209_idx'),
+            model_name="user",
+            index=models.Index(fields=["account", "name"], name="accounts_us_account_b10209_idx"),
         ),
         migrations.AddConstraint(
-            model_name='user',
-            constraint=models.UniqueConstraint(models.F('account'), django.db.models.functions.text.Lower('name'), name='uniq_user_name_per_account'),
+            model_name="user",
+            constraint=models.UniqueConstraint(
+                models.F("account"),
+                django.db.models.functions.text.Lower("name"),
+                name="uniq_user_name_per_account",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='user',
-            constraint=models.UniqueConstraint(django.db.models.functions.text.Lower('email'), condition=models.Q(('kind', 'root')), name='uniq_root_email'),
+            model_name="user",
+            constraint=models.UniqueConstraint(
+                django.db.models.functions.text.Lower("email"),
+                condition=models.Q(("kind", "root")),
+                name="uniq_root_email",
+            ),
         ),
     ]

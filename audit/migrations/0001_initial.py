@@ -5,36 +5,58 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('accounts', '0001_initial'),
+        ("accounts", "0001_initial"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='AuditEvent',
+            name="AuditEvent",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('occurred_at', models.DateTimeField(auto_now_add=True, db_index=True)),
-                ('actor_arn', models.CharField(blank=True, max_length=512)),
-                ('actor_kind', models.CharField(blank=True, max_length=16)),
-                ('credential', models.CharField(blank=True, max_length=128)),
-                ('action', models.CharField(max_length=128)),
-                ('target_arn', models.CharField(blank=True, max_length=512)),
-                ('outcome', models.CharField(choices=[('success', 'Success'), ('denied', 'Denied'), ('error', 'Error')], default='success', max_length=8)),
-                ('error_code', models.CharField(blank=True, max_length=128)),
-                ('source_ip', models.GenericIPAddressField(blank=True, null=True)),
-                ('user_agent', models.CharField(blank=True, max_length=512)),
-                ('request_id', models.CharField(blank=True, max_length=64)),
-                ('mfa_present', models.BooleanField(default=False)),
-                ('details', models.JSONField(blank=True, default=dict)),
-                ('account', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='audit_events', to='accounts.account')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("occurred_at", models.DateTimeField(auto_now_add=True, db_index=True)),
+                ("actor_arn", models.CharField(blank=True, max_length=512)),
+                ("actor_kind", models.CharField(blank=True, max_length=16)),
+                ("credential", models.CharField(blank=True, max_length=128)),
+                ("action", models.CharField(max_length=128)),
+                ("target_arn", models.CharField(blank=True, max_length=512)),
+                (
+                    "outcome",
+                    models.CharField(
+                        choices=[("success", "Success"), ("denied", "Denied"), ("error", "Error")],
+                        default="success",
+                        max_length=8,
+                    ),
+                ),
+                ("error_code", models.CharField(blank=True, max_length=128)),
+                ("source_ip", models.GenericIPAddressField(blank=True, null=True)),
+                ("user_agent", models.CharField(blank=True, max_length=512)),
+                ("request_id", models.CharField(blank=True, max_length=64)),
+                ("mfa_present", models.BooleanField(default=False)),
+                ("details", models.JSONField(blank=True, default=dict)),
+                (
+                    "account",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="audit_events",
+                        to="accounts.account",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-id'],
-                'indexes': [models.Index(fields=['account', '-id'], name='audit_audit_account_ad0560_idx')],
+                "ordering": ["-id"],
+                "indexes": [
+                    models.Index(fields=["account", "-id"], name="audit_audit_account_ad0560_idx")
+                ],
             },
         ),
     ]

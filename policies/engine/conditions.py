@@ -136,7 +136,10 @@ STRING_OPERATORS = {
 NUMERIC_OPERATORS = {f"Numeric{suffix}" for suffix in _COMPARE}
 DATE_OPERATORS = {f"Date{suffix}" for suffix in _COMPARE}
 OPERATORS = (
-    set(STRING_OPERATORS) | NUMERIC_OPERATORS | DATE_OPERATORS | {"Bool"}
+    set(STRING_OPERATORS)
+    | NUMERIC_OPERATORS
+    | DATE_OPERATORS
+    | {"Bool"}
     | {"IpAddress", "NotIpAddress"}
 )
 
@@ -196,9 +199,9 @@ def _check_key(key: str, path: str) -> str:
     if not isinstance(key, str) or not KEY_RE.match(key):
         raise PolicyError(f"condition key {key!r} is not of the form <service>:<name>", path)
     lowered = key.lower()
-    if lowered.startswith("acs:") and lowered not in GLOBAL_KEYS:
-        if not lowered.startswith(GLOBAL_KEY_PREFIXES):
-            raise PolicyError(f"unknown global condition key {key!r}", path)
+    known = lowered in GLOBAL_KEYS or lowered.startswith(GLOBAL_KEY_PREFIXES)
+    if lowered.startswith("acs:") and not known:
+        raise PolicyError(f"unknown global condition key {key!r}", path)
     return lowered
 
 

@@ -171,8 +171,15 @@ def _parse_principal(value: Any, path: str) -> dict[str, tuple[str, ...]]:
 
 
 STATEMENT_KEYS = {
-    PolicyKind.IDENTITY: {"Effect", "Action", "NotAction", "Resource", "NotResource", "Condition",
-                          "Sid"},
+    PolicyKind.IDENTITY: {
+        "Effect",
+        "Action",
+        "NotAction",
+        "Resource",
+        "NotResource",
+        "Condition",
+        "Sid",
+    },
     PolicyKind.TRUST: {"Effect", "Action", "NotAction", "Principal", "Condition", "Sid"},
 }
 
@@ -190,7 +197,8 @@ def _parse_statement(raw: Any, index: int, kind: PolicyKind) -> Statement:
     actions, not_action = _parse_actions(raw, path)
     principal = None
     if kind is PolicyKind.TRUST:
-        resources, not_resource = (), False
+        resources: tuple[str, ...] = ()
+        not_resource = False
         if "Principal" not in raw:
             raise PolicyError("a trust policy statement needs a Principal", path)
         principal = _parse_principal(raw["Principal"], f"{path}.Principal")
@@ -213,7 +221,7 @@ def _parse_statement(raw: Any, index: int, kind: PolicyKind) -> Statement:
         principal=principal,
         sid=sid,
         action_matchers=tuple(compile_pattern(a, ignore_case=True) for a in actions),
-        resource_matchers=tuple(compile_pattern(r) for r in resources),
+        resource_matchers=tuple(compile_pattern(pattern) for pattern in resources),
     )
 
 

@@ -7,80 +7,173 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('accounts', '0001_initial'),
-        ('groups', '0001_initial'),
+        ("accounts", "0001_initial"),
+        ("groups", "0001_initial"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='Policy',
+            name="Policy",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=128)),
-                ('policy_type', models.CharField(choices=[('System', 'System'), ('Custom', 'Custom')], max_length=8)),
-                ('description', models.CharField(blank=True, max_length=1024)),
-                ('next_version_number', models.PositiveIntegerField(default=1)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('account', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.CASCADE, related_name='policies', to='accounts.account')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("name", models.CharField(max_length=128)),
+                (
+                    "policy_type",
+                    models.CharField(
+                        choices=[("System", "System"), ("Custom", "Custom")], max_length=8
+                    ),
+                ),
+                ("description", models.CharField(blank=True, max_length=1024)),
+                ("next_version_number", models.PositiveIntegerField(default=1)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                (
+                    "account",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="policies",
+                        to="accounts.account",
+                    ),
+                ),
             ],
         ),
         migrations.CreateModel(
-            name='PolicyAttachment',
+            name="PolicyAttachment",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('attached_at', models.DateTimeField(auto_now_add=True)),
-                ('account', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='attachments', to='accounts.account')),
-                ('group', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.CASCADE, related_name='policy_attachments', to='groups.group')),
-                ('policy', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='attachments', to='policies.policy')),
-                ('user', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.CASCADE, related_name='policy_attachments', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("attached_at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "account",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="attachments",
+                        to="accounts.account",
+                    ),
+                ),
+                (
+                    "group",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="policy_attachments",
+                        to="groups.group",
+                    ),
+                ),
+                (
+                    "policy",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="attachments",
+                        to="policies.policy",
+                    ),
+                ),
+                (
+                    "user",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="policy_attachments",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
         ),
         migrations.CreateModel(
-            name='PolicyVersion',
+            name="PolicyVersion",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('version_id', models.CharField(max_length=8)),
-                ('document', models.TextField()),
-                ('is_default', models.BooleanField(default=False)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('policy', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='versions', to='policies.policy')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("version_id", models.CharField(max_length=8)),
+                ("document", models.TextField()),
+                ("is_default", models.BooleanField(default=False)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "policy",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="versions",
+                        to="policies.policy",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['policy_id', 'id'],
+                "ordering": ["policy_id", "id"],
             },
         ),
         migrations.AddConstraint(
-            model_name='policy',
-            constraint=models.UniqueConstraint(models.F('account'), django.db.models.functions.text.Lower('name'), condition=models.Q(('account__isnull', False)), name='uniq_custom_policy_name'),
+            model_name="policy",
+            constraint=models.UniqueConstraint(
+                models.F("account"),
+                django.db.models.functions.text.Lower("name"),
+                condition=models.Q(("account__isnull", False)),
+                name="uniq_custom_policy_name",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='policy',
-            constraint=models.UniqueConstraint(django.db.models.functions.text.Lower('name'), condition=models.Q(('account__isnull', True)), name='uniq_system_policy_name'),
+            model_name="policy",
+            constraint=models.UniqueConstraint(
+                django.db.models.functions.text.Lower("name"),
+                condition=models.Q(("account__isnull", True)),
+                name="uniq_system_policy_name",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='policyattachment',
-            constraint=models.CheckConstraint(condition=models.Q(models.Q(('group__isnull', True), ('user__isnull', False)), models.Q(('group__isnull', False), ('user__isnull', True)), _connector='OR'), name='attachment_has_one_target'),
+            model_name="policyattachment",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    models.Q(("group__isnull", True), ("user__isnull", False)),
+                    models.Q(("group__isnull", False), ("user__isnull", True)),
+                    _connector="OR",
+                ),
+                name="attachment_has_one_target",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='policyattachment',
-            constraint=models.UniqueConstraint(models.F('policy'), models.F('user'), name='uniq_user_attachment'),
+            model_name="policyattachment",
+            constraint=models.UniqueConstraint(
+                models.F("policy"), models.F("user"), name="uniq_user_attachment"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='policyattachment',
-            constraint=models.UniqueConstraint(models.F('policy'), models.F('group'), name='uniq_group_attachment'),
+            model_name="policyattachment",
+            constraint=models.UniqueConstraint(
+                models.F("policy"), models.F("group"), name="uniq_group_attachment"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='policyversion',
-            constraint=models.UniqueConstraint(models.F('policy'), models.F('version_id'), name='uniq_policy_version'),
+            model_name="policyversion",
+            constraint=models.UniqueConstraint(
+                models.F("policy"), models.F("version_id"), name="uniq_policy_version"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='policyversion',
-            constraint=models.UniqueConstraint(models.F('policy'), condition=models.Q(('is_default', True)), name='one_default_version'),
+            model_name="policyversion",
+            constraint=models.UniqueConstraint(
+                models.F("policy"),
+                condition=models.Q(("is_default", True)),
+                name="one_default_version",
+            ),
         ),
     ]

@@ -9,9 +9,13 @@ SYSTEM_POLICIES = {
     ),
     "ReadOnlyAccess": (
         "Read-only access to everything in the account.",
-        [{"Effect": "Allow",
-          "Action": ["*:Get*", "*:List*", "*:Describe*", "*:Query*", "*:Lookup*"],
-          "Resource": "*"}],
+        [
+            {
+                "Effect": "Allow",
+                "Action": ["*:Get*", "*:List*", "*:Describe*", "*:Query*", "*:Lookup*"],
+                "Resource": "*",
+            }
+        ],
     ),
     "AliyunRAMFullAccess": (
         "Full access to RAM: users, groups, roles and policies.",
@@ -19,8 +23,13 @@ SYSTEM_POLICIES = {
     ),
     "AliyunRAMReadOnlyAccess": (
         "Read-only access to RAM.",
-        [{"Effect": "Allow", "Action": ["ram:Get*", "ram:List*", "ram:GenerateCredentialReport"],
-          "Resource": "*"}],
+        [
+            {
+                "Effect": "Allow",
+                "Action": ["ram:Get*", "ram:List*", "ram:GenerateCredentialReport"],
+                "Resource": "*",
+            }
+        ],
     ),
     "AliyunSTSAssumeRoleAccess": (
         "Permission to call STS AssumeRole.",
@@ -28,9 +37,13 @@ SYSTEM_POLICIES = {
     ),
     "AuditReadOnlyAccess": (
         "Read, export and verify the audit log; no user management rights.",
-        [{"Effect": "Allow",
-          "Action": ["audit:LookupEvents", "audit:ExportEvents", "audit:VerifyIntegrity"],
-          "Resource": "*"}],
+        [
+            {
+                "Effect": "Allow",
+                "Action": ["audit:LookupEvents", "audit:ExportEvents", "audit:VerifyIntegrity"],
+                "Resource": "*",
+            }
+        ],
     ),
 }
 
@@ -42,9 +55,13 @@ def seed(apps, schema_editor):
     PolicyVersion = apps.get_model("policies", "PolicyVersion")
     for name, (description, statements) in SYSTEM_POLICIES.items():
         policy, _ = Policy.objects.get_or_create(
-            account=None, name=name,
-            defaults={"policy_type": "System", "description": description,
-                      "next_version_number": 2},
+            account=None,
+            name=name,
+            defaults={
+                "policy_type": "System",
+                "description": description,
+                "next_version_number": 2,
+            },
         )
         if not PolicyVersion.objects.filter(policy=policy).exists():
             document = json.dumps({"Version": "1", "Statement": statements}, indent=2)

@@ -37,8 +37,17 @@ def test_json_output_and_generated_password():
 
 def test_password_from_stdin():
     passphrase = "a very long root passphrase 123"
-    result = json.loads(run("--alias", "initech", "--email", "r@initech.example", "--json",
-                            "--password-stdin", stdin=passphrase + "\n"))
+    result = json.loads(
+        run(
+            "--alias",
+            "initech",
+            "--email",
+            "r@initech.example",
+            "--json",
+            "--password-stdin",
+            stdin=passphrase + "\n",
+        )
+    )
     assert result["root_password"] == passphrase
     assert User.objects.get(email="r@initech.example").check_password(passphrase)
 
@@ -58,15 +67,19 @@ def test_weak_stdin_password_is_refused():
 
 def test_duplicate_alias_and_email():
     run("--alias", "dup", "--email", "a@dup.example")
-    with pytest.raises(CommandError, match="EntityAlreadyExists.AccountAlias"):
+    with pytest.raises(CommandError, match=r"EntityAlreadyExists\.AccountAlias"):
         run("--alias", "dup", "--email", "b@dup.example")
-    with pytest.raises(CommandError, match="EntityAlreadyExists.User"):
+    with pytest.raises(CommandError, match=r"EntityAlreadyExists\.User"):
         run("--alias", "dup2", "--email", "A@dup.example")
 
 
 def test_many_accounts_get_distinct_uids():
-    uids = {json.loads(run("--alias", f"t{i:03d}", "--email", f"r{i}@t.example", "--json"))
-            ["account_uid"] for i in range(5)}
+    uids = {
+        json.loads(run("--alias", f"t{i:03d}", "--email", f"r{i}@t.example", "--json"))[
+            "account_uid"
+        ]
+        for i in range(5)
+    }
     assert len(uids) == 5
 
 

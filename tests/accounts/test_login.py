@@ -47,8 +47,10 @@ def test_user_of_another_alias_is_not_found(tenant, other_tenant, plain):
     assert attempt("plain@globex.iam.localhost").user is None
 
 
-@pytest.mark.parametrize("identifier", ["nobody@acme.iam.localhost", "plain@acme.iam.localhost",
-                                        "no-at-sign", "root@unknown.example"])
+@pytest.mark.parametrize(
+    "identifier",
+    ["nobody@acme.iam.localhost", "plain@acme.iam.localhost", "no-at-sign", "root@unknown.example"],
+)
 def test_every_failure_gets_the_same_message(plain, identifier):
     result = attempt(identifier, "wrong password entirely")
     assert result.user is None and result.message == LOGIN_FAILED
@@ -74,8 +76,9 @@ def test_lock_after_max_attempts_and_lock_checked_before_hashing(plain):
         result = attempt("plain@acme.iam.localhost")  # the right password
     assert result.user is None and result.message == LOGIN_FAILED
     check.assert_not_called()
-    reasons = list(AuditEvent.objects.filter(action="console:Login").values_list(
-        "details__reason", flat=True))
+    reasons = list(
+        AuditEvent.objects.filter(action="console:Login").values_list("details__reason", flat=True)
+    )
     assert reasons.count("wrong_password") == 5 and reasons[0] == "locked"
 
 
@@ -101,8 +104,9 @@ def test_failures_outside_the_hour_window_start_a_new_count(plain):
 def test_lock_counter_is_atomic_under_concurrency(tenant):
     user = tenant.make_user("racer")
     password_policy_set(actor=tenant.root_principal, max_login_attempts=32)
-    threads = [threading.Thread(target=_fail_login, args=("racer@acme.iam.localhost",))
-               for _ in range(8)]
+    threads = [
+        threading.Thread(target=_fail_login, args=("racer@acme.iam.localhost",)) for _ in range(8)
+    ]
     for thread in threads:
         thread.start()
     for thread in threads:
@@ -120,14 +124,20 @@ def _fail_login(identifier):
 
 def test_password_policy_rules_apply_to_every_set(tenant, plain):
     root = tenant.root_principal
-    for bad, reason in [("short", "at least 15"), ("a" * 1025, "at most 1024"),
-                        ("1q2w3e4r5t6y7u8i", "commonly used"), ("aaaaaaaaaaaaaaaaaaaa", "distinct characters"), ("plain", "at least 15")]:
+    for bad, reason in [
+        ("short", "at least 15"),
+        ("a" * 1025, "at most 1024"),
+        ("1q2w3e4r5t6y7u8i", "commonly used"),
+        ("aaaaaaaaaaaaaaaaaaaa", "distinct characters"),
+        ("plain", "at least 15"),
+    ]:
         with pytest.raises(InvalidParameter) as info:
             login_profile_set(actor=root, user=plain, password=bad)
         assert info.value.code == "InvalidParameter.Password.TooWeak"
         assert reason in info.value.message
-    password_policy_set(actor=root, minimum_password_length=8, require_symbols=True,
-                        require_numbers=True)
+    password_policy_set(
+        actor=root, minimum_password_length=8, require_symbols=True, require_numbers=True
+    )
     with pytest.raises(InvalidParameter, match="Include a symbol"):
         login_profile_set(actor=root, user=plain, password="abcdefgh1")
     login_profile_set(actor=root, user=plain, password="abcdefgh1!")
@@ -136,11 +146,13 @@ def test_password_policy_rules_apply_to_every_set(tenant, plain):
 def test_reuse_prevention(tenant, plain):
     password_policy_set(actor=tenant.root_principal, password_reuse_prevention=2)
     me = principal_for(plain)
-    password_change(actor=me, user=plain, old_password=PASSWORD,
-                    new_password="a brand new passphrase 1")
+    password_change(
+        actor=me, user=plain, old_password=PASSWORD, new_password="a brand new passphrase 1"
+    )
     with pytest.raises(InvalidParameter, match="last 2 passwords"):
-        password_change(actor=me, user=plain, old_password="a brand new passphrase 1",
-                        new_password=PASSWORD)
+        password_change(
+            actor=me, user=plain, old_password="a brand new passphrase 1", new_password=PASSWORD
+        )
 
 
 def test_unicode_passwords_are_normalized(tenant, plain):

@@ -96,14 +96,21 @@ def test_new_default_version_and_detach_bite_immediately(tenant, plain):
 
 def test_conditions_see_the_request_context(tenant, plain):
     root = tenant.root_principal
-    mfa_only = policy_create(actor=root, name="MfaOnly", document=(
-        '{"Version":"1","Statement":[{"Effect":"Allow","Action":"ram:*","Resource":"*",'
-        '"Condition":{"Bool":{"acs:MFAPresent":"true"},'
-        '"IpAddress":{"acs:SourceIp":"10.0.0.0/8"}}}]}'))
+    mfa_only = policy_create(
+        actor=root,
+        name="MfaOnly",
+        document=(
+            '{"Version":"1","Statement":[{"Effect":"Allow","Action":"ram:*","Resource":"*",'
+            '"Condition":{"Bool":{"acs:MFAPresent":"true"},'
+            '"IpAddress":{"acs:SourceIp":"10.0.0.0/8"}}}]}'
+        ),
+    )
     policy_attach(actor=root, policy=mfa_only, user=plain)
     arn = users_arn(tenant)
     assert authorize(principal_for(plain, mfa=True, ip="10.1.2.3"), "ram:ListUsers", arn).allowed
-    assert not authorize(principal_for(plain, mfa=False, ip="10.1.2.3"), "ram:ListUsers", arn).allowed
+    assert not authorize(
+        principal_for(plain, mfa=False, ip="10.1.2.3"), "ram:ListUsers", arn
+    ).allowed
     assert not authorize(principal_for(plain, mfa=True, ip="8.8.8.8"), "ram:ListUsers", arn).allowed
 
 
@@ -125,8 +132,13 @@ def test_policy_lifecycle_rules(tenant, plain):
         policy_version_create(actor=root, policy=policy, document=READ_USERS)
     rotated = policy_version_create(actor=root, policy=policy, document=READ_USERS, rotate=True)
     assert rotated.version_id == "v6"
-    assert list(policy.versions.values_list("version_id", flat=True)) == ["v1", "v3", "v4", "v5",
-                                                                          "v6"]
+    assert list(policy.versions.values_list("version_id", flat=True)) == [
+        "v1",
+        "v3",
+        "v4",
+        "v5",
+        "v6",
+    ]
     with pytest.raises(Conflict) as info:
         policy_version_delete(actor=root, policy=policy, version_id="v1")
     assert info.value.code == "DeleteConflict.Policy.Version.Default"
@@ -148,19 +160,30 @@ def test_malformed_policy_is_refused_with_the_reason_and_nothing_is_written(tena
     assert "Statement[0]" in info.value.message
     assert not Policy.objects.filter(name="Bad").exists()
     with pytest.raises(InvalidParameter) as info:
-        policy_create(actor=root, name="Huge", document='{"Version":"1","Statement":[' + ",".join(
-            ['{"Effect":"Allow","Action":"ram:GetUser","Resource":"*"}'] * 200) + "]}")
+        policy_create(
+            actor=root,
+            name="Huge",
+            document='{"Version":"1","Statement":['
+            + ",".join(['{"Effect":"Allow","Action":"ram:GetUser","Resource":"*"}'] * 200)
+            + "]}",
+        )
     assert info.value.code == "InvalidParameter.PolicyDocument.Length"
 
 
 def test_system_policies_are_seeded_and_read_only(tenant):
     names = set(Policy.objects.filter(account__isnull=True).values_list("name", flat=True))
-    assert {"AdministratorAccess", "ReadOnlyAccess", "AliyunRAMFullAccess",
-            "AliyunRAMReadOnlyAccess", "AliyunSTSAssumeRoleAccess",
-            "AuditReadOnlyAccess"} <= names
+    assert {
+        "AdministratorAccess",
+        "ReadOnlyAccess",
+        "AliyunRAMFullAccess",
+        "AliyunRAMReadOnlyAccess",
+        "AliyunSTSAssumeRoleAccess",
+        "AuditReadOnlyAccess",
+    } <= names
     with pytest.raises(InvalidParameter):
-        policy_version_create(actor=tenant.root_principal,
-                              policy=system_policy("ReadOnlyAccess"), document=READ_USERS)
+        policy_version_create(
+            actor=tenant.root_principal, policy=system_policy("ReadOnlyAccess"), document=READ_USERS
+        )
 
 
 def test_attach_limits_and_duplicates(tenant, plain):
@@ -170,9 +193,15 @@ def test_attach_limits_and_duplicates(tenant, plain):
         policy_attach(actor=root, policy=system_policy("ReadOnlyAccess"), user=plain)
     assert info.value.code == "EntityAlreadyExists.User.Policy"
     for i in range(10):
-        policy_attach(actor=root, user=plain, policy=policy_create(
-            actor=root, name=f"C{i}", document=READ_USERS))
+        policy_attach(
+            actor=root,
+            user=plain,
+            policy=policy_create(actor=root, name=f"C{i}", document=READ_USERS),
+        )
     with pytest.raises(Conflict) as info:
-        policy_attach(actor=root, user=plain, policy=policy_create(
-            actor=root, name="C10", document=READ_USERS))
+        policy_attach(
+            actor=root,
+            user=plain,
+            policy=policy_create(actor=root, name="C10", document=READ_USERS),
+        )
     assert info.value.code == "LimitExceeded.User.Policy"

@@ -42,6 +42,7 @@ def deny(action="*", resource="*", **extra) -> dict:
 
 # --- wildcards --------------------------------------------------------------------------
 
+
 @pytest.mark.parametrize(
     ("pattern", "value", "expected"),
     [
@@ -179,18 +180,27 @@ def test_condition_operators(operator, key, policy_value, request_value, expecte
     ],
 )
 def test_missing_condition_key(operator, expected):
-    values = {"Bool": "true", "BoolIfExists": "true", "IpAddress": "10.0.0.0/8",
-              "NotIpAddress": "10.0.0.0/8", "NumericLessThan": "3",
-              "DateGreaterThan": "2020-01-01T00:00:00Z"}
+    values = {
+        "Bool": "true",
+        "BoolIfExists": "true",
+        "IpAddress": "10.0.0.0/8",
+        "NotIpAddress": "10.0.0.0/8",
+        "NumericLessThan": "3",
+        "DateGreaterThan": "2020-01-01T00:00:00Z",
+    }
     policy = compiled(allow(Condition={operator: {"ram:absent": values.get(operator, "x")}}))
     assert policy.decide("ram:GetUser", "*", {}).allowed is expected
 
 
 def test_condition_values_or_keys_and_operators_and():
-    policy = compiled(allow(Condition={
-        "StringEquals": {"ram:a": ["1", "2"], "ram:b": "x"},
-        "Bool": {"acs:MFAPresent": "true"},
-    }))
+    policy = compiled(
+        allow(
+            Condition={
+                "StringEquals": {"ram:a": ["1", "2"], "ram:b": "x"},
+                "Bool": {"acs:MFAPresent": "true"},
+            }
+        )
+    )
     ctx = {"ram:a": "2", "ram:b": "x", "acs:mfapresent": True}
     assert policy.decide("ram:X", "*", ctx).allowed
     assert not policy.decide("ram:X", "*", {**ctx, "ram:b": "y"}).allowed
@@ -204,6 +214,7 @@ def test_condition_keys_are_case_insensitive():
 
 
 # --- statements and decisions ------------------------------------------------------------
+
 
 def test_explicit_deny_beats_allow_in_any_order():
     for statements in ([allow(), deny("ram:DeleteUser")], [deny("ram:DeleteUser"), allow()]):
@@ -227,16 +238,18 @@ def test_actions_are_case_insensitive_resources_are_not():
 
 
 def test_not_action():
-    policy = compiled({"Effect": "Allow", "NotAction": ["ram:Delete*", "ram:Update*"],
-                       "Resource": "*"})
+    policy = compiled(
+        {"Effect": "Allow", "NotAction": ["ram:Delete*", "ram:Update*"], "Resource": "*"}
+    )
     assert policy.decide("ram:GetUser", "*", {}).allowed
     assert policy.decide("ecs:RunInstances", "*", {}).allowed
     assert not policy.decide("ram:DeleteUser", "*", {}).allowed
 
 
 def test_not_resource():
-    policy = compiled({"Effect": "Allow", "Action": "ram:*",
-                       "NotResource": "acs:ram:*:1:user/root-*"})
+    policy = compiled(
+        {"Effect": "Allow", "Action": "ram:*", "NotResource": "acs:ram:*:1:user/root-*"}
+    )
     assert policy.decide("ram:GetUser", "acs:ram:*:1:user/bob", {}).allowed
     assert not policy.decide("ram:GetUser", "acs:ram:*:1:user/root-x", {}).allowed
 
@@ -275,6 +288,7 @@ def test_memo_does_not_leak_between_resources_or_contexts():
 
 # --- validation ---------------------------------------------------------------------------
 
+
 @pytest.mark.parametrize(
     ("text", "message"),
     [
@@ -287,35 +301,56 @@ def test_memo_does_not_leak_between_resources_or_contexts():
         (json.dumps({"Version": "1", "Statement": []}), "Statement must be a non-empty list"),
         (json.dumps({"Version": "1", "Statement": [allow()], "Id": "x"}), "unknown top-level"),
         ('{"Version":"1","Version":"1","Statement":[]}', 'duplicate key "Version"'),
-        ('{"Version":"1","Statement":[{"Effect":"Deny","Effect":"Allow","Action":"*",'
-         '"Resource":"*"}]}', 'duplicate key "Effect"'),
-        ('{"Version":"1","Statement":[{"Effect":"Allow","Action":"*","Resource":"*",'
-         '"Condition":{"NumericLessThan":{"oss:n":NaN}}}]}', "NaN is not allowed"),
+        (
+            '{"Version":"1","Statement":[{"Effect":"Deny","Effect":"Allow","Action":"*",'
+            '"Resource":"*"}]}',
+            'duplicate key "Effect"',
+        ),
+        (
+            '{"Version":"1","Statement":[{"Effect":"Allow","Action":"*","Resource":"*",'
+            '"Condition":{"NumericLessThan":{"oss:n":NaN}}}]}',
+            "NaN is not allowed",
+        ),
         ("[" * 5000 + "]" * 5000, "nested too deeply"),
         (doc({"Effect": "allow", "Action": "*", "Resource": "*"}), "Statement[0].Effect"),
-        (doc(allow(), {"Effect": "Allow", "Resource": "*"}),
-         "Statement[1]: a statement needs exactly one of Action or NotAction"),
-        (doc({"Effect": "Allow", "Action": "*", "NotAction": "x:y", "Resource": "*"}),
-         "exactly one of Action or NotAction"),
+        (
+            doc(allow(), {"Effect": "Allow", "Resource": "*"}),
+            "Statement[1]: a statement needs exactly one of Action or NotAction",
+        ),
+        (
+            doc({"Effect": "Allow", "Action": "*", "NotAction": "x:y", "Resource": "*"}),
+            "exactly one of Action or NotAction",
+        ),
         (doc({"Effect": "Allow", "Action": "*"}), "exactly one of Resource or NotResource"),
-        (doc(allow(["ram:GetUser", "GetUser"])),
-         "Statement[0].Action[1]: 'GetUser' is not of the form"),
+        (
+            doc(allow(["ram:GetUser", "GetUser"])),
+            "Statement[0].Action[1]: 'GetUser' is not of the form",
+        ),
         (doc(allow([])), "Statement[0].Action: must not be an empty list"),
         (doc(allow("ram:Get User")), "is not of the form"),
         (doc(allow(resource="arn:aws:iam::1:user/x")), "Statement[0].Resource"),
         (doc(allow(resource=["*", 5])), "Statement[0].Resource[1]: must be a non-empty string"),
         (doc(allow(Principal={"RAM": "x"})), "unknown element 'Principal'"),
-        (doc(allow(Condition={"StringEqualz": {"ram:x": "1"}})),
-         "Statement[0].Condition.StringEqualz: unknown condition operator"),
+        (
+            doc(allow(Condition={"StringEqualz": {"ram:x": "1"}})),
+            "Statement[0].Condition.StringEqualz: unknown condition operator",
+        ),
         (doc(allow(Condition={"Null": {"ram:x": "true"}})), "unknown condition operator 'Null'"),
-        (doc(allow(Condition={"IpAddress": {"acs:SourceIp": "10.0.0.300"}})),
-         "Statement[0].Condition.IpAddress.acs:SourceIp: '10.0.0.300' is not an IP address"),
-        (doc(allow(Condition={"DateLessThan": {"acs:CurrentTime": "tomorrow"}})),
-         "is not an ISO 8601 date-time"),
+        (
+            doc(allow(Condition={"IpAddress": {"acs:SourceIp": "10.0.0.300"}})),
+            "Statement[0].Condition.IpAddress.acs:SourceIp: '10.0.0.300' is not an IP address",
+        ),
+        (
+            doc(allow(Condition={"DateLessThan": {"acs:CurrentTime": "tomorrow"}})),
+            "is not an ISO 8601 date-time",
+        ),
         (doc(allow(Condition={"NumericEquals": {"oss:n": "ten"}})), "is not a number"),
         (doc(allow(Condition={"Bool": {"acs:MFAPresent": "yes"}})), "is not true or false"),
         (doc(allow(Condition={"Bool": {"acs:MFAPresnt": "true"}})), "unknown global condition key"),
-        (doc(allow(Condition={"Bool": {"nocolon": "true"}})), "is not of the form <service>:<name>"),
+        (
+            doc(allow(Condition={"Bool": {"nocolon": "true"}})),
+            "is not of the form <service>:<name>",
+        ),
         (doc(allow(Condition={"StringEquals": {"ram:x": []}})), "at least one value"),
         (doc(allow(Condition={"StringEquals": {"ram:x": {"a": 1}}})), "must be a string"),
         (doc(allow(Condition={})), "Condition must be a non-empty object"),
@@ -343,13 +378,16 @@ def test_huge_document_rejected_before_parsing():
 
 
 def test_trust_policy_kind_takes_principal_not_resource():
-    text = doc({"Effect": "Allow", "Action": "sts:AssumeRole",
-                "Principal": {"RAM": ["acs:ram::123:root"]}})
+    text = doc(
+        {"Effect": "Allow", "Action": "sts:AssumeRole", "Principal": {"RAM": ["acs:ram::123:root"]}}
+    )
     parsed = parse_policy(text, kind=PolicyKind.TRUST)
     assert parsed.statements[0].principal == {"RAM": ("acs:ram::123:root",)}
     with pytest.raises(PolicyError, match="unknown principal type"):
-        parse_policy(doc({"Effect": "Allow", "Action": "sts:AssumeRole",
-                          "Principal": {"AWS": "x"}}), kind=PolicyKind.TRUST)
+        parse_policy(
+            doc({"Effect": "Allow", "Action": "sts:AssumeRole", "Principal": {"AWS": "x"}}),
+            kind=PolicyKind.TRUST,
+        )
 
 
 def test_unicode_values_are_kept():
@@ -365,8 +403,9 @@ RESOURCES = ["acs:ram:*:1:user/a", "acs:ram:*:1:user/ab", "acs:ecs:*:1:instance/
 action_patterns = st.sampled_from(
     ["*", "ram:*", "ram:Get*", "ram:?reateUser", "*:Get*", "ecs:*", "RAM:DeleteUser", "oss:*"]
 )
-resource_patterns = st.sampled_from(["*", "acs:ram:*:1:user/*", "acs:ram:*:1:user/a",
-                                     "acs:ram:*:1:user/a?", "acs:ecs:*:*:*"])
+resource_patterns = st.sampled_from(
+    ["*", "acs:ram:*:1:user/*", "acs:ram:*:1:user/a", "acs:ram:*:1:user/a?", "acs:ecs:*:*:*"]
+)
 statements = st.fixed_dictionaries(
     {
         "Effect": st.sampled_from(["Allow", "Deny"]),
@@ -374,8 +413,14 @@ statements = st.fixed_dictionaries(
         "Resource": st.lists(resource_patterns, min_size=1, max_size=2),
     },
     optional={"Condition": st.just({"Bool": {"acs:MFAPresent": "true"}})},
-).map(lambda s: {("NotAction" if s["Effect"] == "Allow" and len(s["Action"]) == 3 else "Action"):
-                 s["Action"], **{k: v for k, v in s.items() if k != "Action"}})
+).map(
+    lambda s: {
+        ("NotAction" if s["Effect"] == "Allow" and len(s["Action"]) == 3 else "Action"): s[
+            "Action"
+        ],
+        **{k: v for k, v in s.items() if k != "Action"},
+    }
+)
 
 
 @given(st.lists(statements, min_size=1, max_size=8), st.booleans())

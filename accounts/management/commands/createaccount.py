@@ -17,8 +17,11 @@ class Command(BaseCommand):
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--alias", required=True, help="account alias, e.g. acme")
         parser.add_argument("--email", required=True, help="the root identity's email (its login)")
-        parser.add_argument("--password-stdin", action="store_true",
-                            help="read the root password from standard input")
+        parser.add_argument(
+            "--password-stdin",
+            action="store_true",
+            help="read the root password from standard input",
+        )
         parser.add_argument("--json", action="store_true", help="print the result as JSON")
 
     def handle(self, *args: Any, **options: Any) -> None:
@@ -45,5 +48,6 @@ class Command(BaseCommand):
         self.stdout.write(f"Account {account.alias} created (uid {account.uid}).")
         self.stdout.write(f"Root login:    {root.email}")
         self.stdout.write(f"Root password: {password}   (shown once; store it safely)")
-        self.stdout.write(f"RAM users will sign in as <name>@{account.alias}."
-                          f"{settings.IAM_LOGON_DOMAIN}")
+        self.stdout.write(
+            f"RAM users will sign in as <name>@{account.alias}.{settings.IAM_LOGON_DOMAIN}"
+        )

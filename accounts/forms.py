@@ -5,7 +5,10 @@ from accounts.services import POLICY_FIELDS
 
 class LoginForm(forms.Form):
     login = forms.CharField(max_length=320, label="Login name or root email")
-    password = forms.CharField(widget=forms.PasswordInput, strip=False, max_length=4096)
+    # Not required: a missing password is checked, and counted, like a wrong one.
+    password = forms.CharField(
+        widget=forms.PasswordInput, strip=False, max_length=4096, required=False
+    )
 
 
 class PasswordChangeForm(forms.Form):

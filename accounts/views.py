@@ -51,6 +51,8 @@ def login_view(request: HttpRequest) -> HttpResponse:
                 return redirect("accounts:password_change")
             return redirect("accounts:overview")
         error = result.message
+    elif request.method == "POST":
+        error = "Enter your login name (name@alias.domain, or the root email) and password."
     return render(
         request, "accounts/login.html", {"form": form, "error": error}, status=401 if error else 200
     )

@@ -100,15 +100,20 @@ def group_add_user(*, actor: Principal, group: Group, user: User) -> GroupMember
     limit = settings.IAM_LIMITS["groups_per_user"]
     if user.group_memberships.count() >= limit:
         raise Conflict("LimitExceeded.User.Group", f"A user can be in at most {limit} groups.")
-    with transaction.atomic():
-        membership = GroupMembership.objects.create(group=group, user=user)
-        authz_version_bump(group.account_id)
-        event_record(
-            actor=actor,
-            action="ram:AddUserToGroup",
-            target_arn=group.arn,
-            details={"user": user.name},
-        )
+    try:
+        with transaction.atomic():
+            membership = GroupMembership.objects.create(group=group, user=user)
+            authz_version_bump(group.account_id)
+            event_record(
+                actor=actor,
+                action="ram:AddUserToGroup",
+                target_arn=group.arn,
+                details={"user": user.name},
+            )
+    except IntegrityError as exc:  # a concurrent request added it first
+        raise Conflict(
+            "EntityAlreadyExists.User.Group", f"{user.name} is already in {group.name}."
+        ) from exc
     return membership
 
 

@@ -241,17 +241,35 @@ def policy_attach(
         code = f"EntityAlreadyExists.{kind.title()}.Policy"
         raise Conflict(code, f"{policy.name} is already attached to {target.name}.")
     _attach_limits(policy, existing, kind)
-    with transaction.atomic():
-        attachment = PolicyAttachment.objects.create(
-            account_id=actor.account_id, policy=policy, user=user, group=group
-        )
-        authz_version_bump(actor.account_id)
-        event_record(
-            actor=actor,
-            action=action,
-            target_arn=target.arn,
-            details={"policy": policy.name, "policy_type": policy.policy_type},
-        )
+    try:
+        with transaction.atomic():
+            attachment = _attach(actor, policy, user, group, action, target)
+    except IntegrityError as exc:  # a concurrent request attached it first
+        raise Conflict(
+            f"EntityAlreadyExists.{kind.title()}.Policy",
+            f"{policy.name} is already attached to {target.name}.",
+        ) from exc
+    return attachment
+
+
+def _attach(
+    actor: Principal,
+    policy: Policy,
+    user: User | None,
+    group: Group | None,
+    action: str,
+    target: User | Group,
+) -> PolicyAttachment:
+    attachment = PolicyAttachment.objects.create(
+        account_id=actor.account_id, policy=policy, user=user, group=group
+    )
+    authz_version_bump(actor.account_id)
+    event_record(
+        actor=actor,
+        action=action,
+        target_arn=target.arn,
+        details={"policy": policy.name, "policy_type": policy.policy_type},
+    )
     return attachment
 
 

@@ -163,3 +163,36 @@ def test_malformed_policy_shows_the_reason_and_keeps_the_input(tenant, admin):
         response.content
     )
     assert b"ram:GetUser" in response.content
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        ({"name": "ünïcødé", "access": "programmatic"}, b"contains invalid chars"),
+        ({"name": "x" * 65, "access": "programmatic"}, b"Ensure this value has at most 64"),
+        (
+            {"name": "ok", "access": "programmatic", "display_name": "a\u202eb"},
+            b"direction-override",
+        ),
+        (
+            {"name": "ok", "access": "programmatic", "email": "not-an-email"},
+            b"not a valid email address",
+        ),
+        ({"name": "ok", "access": "programmatic", "mobile_phone": "12345"}, b"country code"),
+        ({"name": "ok", "access": "console", "password": ""}, b"Password is mandatory"),
+        ({"name": "admin", "access": "programmatic"}, b"does already exist"),
+    ],
+)
+def test_bad_user_input_is_explained_and_nothing_is_written(tenant, admin, data, message):
+    client = sign_in("admin@acme.iam.localhost", PASSWORD)
+    before = tenant.account.users.count()
+    response = client.post("/console/users/new", data)
+    assert response.status_code in (200, 400)
+    assert message in response.content
+    assert tenant.account.users.count() == before
+
+
+def test_empty_login_form_gets_a_readable_message(tenant):
+    response = Client().post("/console/login", {"login": "", "password": ""})
+    assert response.status_code == 401
+    assert b"Enter your login name" in response.content

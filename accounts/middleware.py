@@ -10,6 +10,7 @@ from django.shortcuts import redirect
 
 from accounts.ids import request_id
 from accounts.models import User
+from accounts.selectors import principal_for_user
 from policies.principal import Principal, RequestMeta
 
 PASSWORD_GATE_EXEMPT = ("/console/password", "/console/logout", "/static/")
@@ -28,14 +29,8 @@ def console_principal(request: HttpRequest, user: User, meta: RequestMeta) -> Pr
     session_key = request.session.session_key or ""
     digest = hashlib.sha256(session_key.encode()).hexdigest()[:16] if session_key else ""
     is_verified = getattr(user, "is_verified", None)
-    return Principal(
-        account_id=user.account_id,
-        account_uid=user.account.uid,
-        kind="root" if user.is_root else "user",
-        arn=user.arn,
-        name=user.name,
-        user_pk=user.pk,
-        authz_version=user.account.authz_version,
+    return principal_for_user(
+        user,
         mfa_present=bool(is_verified()) if callable(is_verified) else False,
         credential=f"console-session:{digest}" if digest else "console-session",
         meta=meta,

@@ -10,7 +10,7 @@ from accounts.errors import NotFound
 from accounts.models import User
 from groups.models import GroupMembership
 from policies.guards import require
-from policies.principal import Principal
+from policies.principal import Principal, RequestMeta
 
 
 def users_for(actor: Principal, query: str = "") -> QuerySet[User]:
@@ -43,6 +43,28 @@ def get_user_for_actor(actor: Principal, name: str, action: str = "ram:GetUser")
         raise NotFound("EntityNotExist.User", f"The user does not exist: {name}.")
     require(actor, action, user.resource_arn)
     return user
+
+
+def principal_for_user(
+    user: User,
+    *,
+    mfa_present: bool = False,
+    credential: str = "",
+    meta: RequestMeta | None = None,
+) -> Principal:
+    """The Principal a user (root or RAM user) acts as, at its account's current authz_version."""
+    return Principal(
+        account_id=user.account_id,
+        account_uid=user.account.uid,
+        kind="root" if user.is_root else "user",
+        arn=user.arn,
+        name=user.name,
+        user_pk=user.pk,
+        authz_version=user.account.authz_version,
+        mfa_present=mfa_present,
+        credential=credential,
+        meta=meta or RequestMeta(),
+    )
 
 
 def administrator_exists(account_id: int) -> bool:

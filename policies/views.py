@@ -15,7 +15,7 @@ from accounts.arns import ram_resource
 from accounts.console import confirm, handle_iam_errors, paginate, render_error
 from accounts.errors import IamError, NotFound
 from accounts.models import User
-from accounts.selectors import get_user_for_actor
+from accounts.selectors import get_user_for_actor, principal_for_user
 from groups.models import Group
 from groups.selectors import get_group_for_actor
 from policies import services
@@ -354,16 +354,7 @@ def simulator(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         user = get_user_for_actor(principal, data["principal"], action="ram:ListPoliciesForUser")
-        subject = Principal(
-            account_id=user.account_id,
-            account_uid=user.account.uid,
-            kind="user",
-            arn=user.arn,
-            name=user.name,
-            user_pk=user.pk,
-            authz_version=user.account.authz_version,
-            mfa_present=data["mfa_present"],
-        )
+        subject = principal_for_user(user, mfa_present=data["mfa_present"])
         context = {
             "acs:SecureTransport": data["secure_transport"],
             "acs:MFAPresent": data["mfa_present"],

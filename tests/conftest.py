@@ -9,6 +9,7 @@ import pytest
 from django.core.management import call_command
 
 from accounts.models import Account, User
+from accounts.selectors import principal_for_user
 from accounts.services import account_create, user_create
 from policies.authorization import clear_cache
 from policies.models import Policy
@@ -36,18 +37,8 @@ def _fresh_policy_cache():
 def principal_for(user: User, *, mfa: bool = False, ip: str = "127.0.0.1") -> Principal:
     """The Principal a console session of `user` resolves to (re-read for a fresh version)."""
     user = User.objects.select_related("account").get(pk=user.pk)
-    return Principal(
-        account_id=user.account_id,
-        account_uid=user.account.uid,
-        kind="root" if user.is_root else "user",
-        arn=user.arn,
-        name=user.name,
-        user_pk=user.pk,
-        authz_version=user.account.authz_version,
-        mfa_present=mfa,
-        credential="test",
-        meta=RequestMeta(source_ip=ip, user_agent="pytest", request_id="TEST"),
-    )
+    meta = RequestMeta(source_ip=ip, user_agent="pytest", request_id="TEST")
+    return principal_for_user(user, mfa_present=mfa, credential="test", meta=meta)
 
 
 def system_policy(name: str) -> Policy:

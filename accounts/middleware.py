@@ -48,8 +48,11 @@ class ConsolePrincipalMiddleware:
         user = request.user
         if user.is_authenticated and isinstance(user, User):
             request.principal = console_principal(request, user, meta)  # type: ignore[attr-defined]
-            if request.session.get("must_change_password") and not request.path.startswith(
-                PASSWORD_GATE_EXEMPT
+            gated = request.path.startswith("/console/")
+            if (
+                gated
+                and request.session.get("must_change_password")
+                and not request.path.startswith(PASSWORD_GATE_EXEMPT)
             ):
                 return redirect("accounts:password_change")
         response = self.get_response(request)

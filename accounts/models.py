@@ -148,3 +148,48 @@ class PasswordHistory(models.Model):
 
     def __str__(self) -> str:
         return f"password of {self.user_id} at {self.created_at}"
+
+
+class SecurityPreference(models.Model):
+    """The account's security preference (reference §5.8, §8)."""
+
+    account = models.OneToOneField(
+        Account, on_delete=models.CASCADE, related_name="security_preference"
+    )
+    enable_save_mfa_ticket = models.BooleanField(default=False)
+    allow_user_to_change_password = models.BooleanField(default=True)
+    allow_user_to_manage_access_keys = models.BooleanField(default=False)
+    allow_user_to_manage_mfa_devices = models.BooleanField(default=True)
+    login_session_duration = models.PositiveSmallIntegerField(default=6)  # hours, 1–24
+    login_network_masks = models.CharField(max_length=512, blank=True)  # ";"-separated CIDRs
+    updated_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return f"security preference of {self.account_id}"
+
+
+class AccessKey(models.Model):
+    """A permanent AccessKey pair of a RAM user (or, discouraged, of root)."""
+
+    class Status(models.TextChoices):
+        ACTIVE = "Active", "Active"
+        INACTIVE = "Inactive", "Inactive"
+
+    access_key_id = models.CharField(max_length=32, unique=True)
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="access_keys")
+    secret_sealed = models.CharField(max_length=256)  # accounts.crypto: never the plaintext
+    status = models.CharField(max_length=8, choices=Status.choices, default=Status.ACTIVE)
+    created_at = models.DateTimeField(auto_now_add=True)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    last_used_ip = models.GenericIPAddressField(null=True, blank=True)
+    last_used_action = models.CharField(max_length=128, blank=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+
+    def __str__(self) -> str:
+        return self.access_key_id
+
+    @property
+    def is_active(self) -> bool:
+        return self.status == self.Status.ACTIVE

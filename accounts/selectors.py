@@ -32,6 +32,18 @@ def users_for(actor: Principal, query: str = "") -> QuerySet[User]:
     return users.annotate(group_count=Coalesce(Subquery(memberships), Value(0))).order_by("name")
 
 
+def find_user(account_id: int, name: str) -> User:
+    """A RAM user of the account by name, without a permission check (callers check)."""
+    user = (
+        User.objects.filter(account_id=account_id, kind=User.Kind.RAM_USER, name__iexact=name)
+        .select_related("account")
+        .first()
+    )
+    if user is None:
+        raise NotFound("EntityNotExist.User", f"The user does not exist: {name}.")
+    return user
+
+
 def get_user_for_actor(actor: Principal, name: str, action: str = "ram:GetUser") -> User:
     """The named RAM user of the actor's account: 404 when absent, 403 when not permitted."""
     user = (

@@ -17,10 +17,11 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 from accounts.arns import account_resource, ram_resource
-from accounts.errors import Conflict, InvalidParameter, NotFound
+from accounts.errors import Conflict, InvalidParameter, NoPermission, NotFound
 from accounts.ids import numeric_id
-from accounts.models import Account, PasswordHistory, PasswordPolicy, User
+from accounts.models import Account, PasswordHistory, PasswordPolicy, SecurityPreference, User
 from accounts.passwords import password_problems, reuses_recent_password
+from accounts.preferences import security_preference_of
 from accounts.validation import (
     check_alias,
     check_email,
@@ -95,6 +96,7 @@ def account_create(
     with transaction.atomic():
         account = Account.objects.create(uid=numeric_id(16), alias=alias)
         policy = PasswordPolicy.objects.create(account=account)
+        SecurityPreference.objects.create(account=account)
         root = User(
             account=account,
             kind=User.Kind.ROOT,
@@ -305,6 +307,11 @@ def password_change(*, actor: Principal, user: User, old_password: str, new_pass
     """A console identity changes its own password (ChangePassword)."""
     if actor.user_pk != user.pk:
         raise InvalidParameter("InvalidParameter", "You can only change your own password.")
+    if (
+        not user.is_root
+        and not security_preference_of(user.account_id).allow_user_to_change_password
+    ):
+        raise NoPermission("ram:ChangePassword", user.arn)
     if not user.check_password(old_password):
         event_record(
             actor=actor,

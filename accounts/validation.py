@@ -72,6 +72,11 @@ def check_alias(value: str) -> str:
             "InvalidParameter.AccountAlias.Length",
             "The account alias must be 3 to 32 characters long.",
         )
+    if value.isdigit():
+        raise InvalidParameter(
+            "InvalidParameter.AccountAlias.Format",
+            "The account alias must contain a letter (all-digit names are account uids).",
+        )
     if not ALIAS_RE.match(value):
         raise InvalidParameter(
             "InvalidParameter.AccountAlias.Format",

@@ -73,6 +73,7 @@ INSTALLED_APPS = [
     "roles",
     "policies",
     "audit",
+    "openapi",
 ]
 
 MIDDLEWARE = [

@@ -1,8 +1,9 @@
 from django.urls import include, path
-from django.views.generic import RedirectView
+
+from openapi.views import endpoint
 
 urlpatterns = [
-    path("", RedirectView.as_view(url="/console/", permanent=False)),
+    path("", endpoint),  # the signed API (Action/x-acs-action); browsers go to /console/
     path("console/", include("accounts.urls")),
     path("console/", include("groups.urls")),
     path("console/", include("policies.urls")),

@@ -1,0 +1,104 @@
+"""The signed API at path `/`: parse, authenticate, dispatch, render JSON (or an Alibaba error)."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+from urllib.parse import parse_qsl
+
+from django.contrib.auth.decorators import login_not_required
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
+from django.views.decorators.csrf import csrf_exempt
+
+from accounts.access_keys import access_key_touch
+from accounts.errors import IamError
+from audit.services import event_record
+from openapi import registry
+from openapi.auth import authenticate
+from openapi.errors import ApiError
+from openapi.params import Params
+
+logger = logging.getLogger(__name__)
+MAX_BODY = 256 * 1024
+HOST_ID = "iamconsole"
+
+
+def is_api_request(request: HttpRequest) -> bool:
+    return "Action" in request.GET or "HTTP_X_ACS_ACTION" in request.META
+
+
+@csrf_exempt
+@login_not_required
+def endpoint(request: HttpRequest) -> HttpResponse:
+    """`/` with an Action is the API; without, browsers are sent to the console."""
+    if not is_api_request(request) and request.method == "GET":
+        return HttpResponseRedirect("/console/")
+    meta = request.meta  # type: ignore[attr-defined]
+    try:
+        return JsonResponse(
+            {"RequestId": meta.request_id, **_handle(request, meta)},
+            json_dumps_params={"ensure_ascii": False},
+        )
+    except IamError as exc:
+        return error_response(exc, meta.request_id)
+    except Exception:
+        logger.exception("API request %s failed", meta.request_id)
+        return error_response(
+            ApiError("InternalError", "An internal error occurred.", status=500), meta.request_id
+        )
+
+
+def _collect_params(request: HttpRequest) -> dict[str, str]:
+    """Query ∪ form body; a name given twice is ambiguous, so it is refused."""
+    if request.method not in ("GET", "POST"):
+        raise ApiError("UnsupportedHTTPMethod", "Use GET or POST.", status=400)
+    if len(request.body) > MAX_BODY:
+        raise ApiError("InvalidParameter.RequestSize", "The request body is too large.")
+    pairs = parse_qsl(request.META.get("QUERY_STRING", ""), keep_blank_values=True)
+    content_type = request.META.get("CONTENT_TYPE", "")
+    if request.method == "POST" and content_type.startswith("application/x-www-form-urlencoded"):
+        pairs += parse_qsl(request.body.decode("utf-8", "replace"), keep_blank_values=True)
+    params: dict[str, str] = {}
+    for name, value in pairs:
+        if name in params:
+            raise ApiError(f"InvalidParameter.{name}", f"The parameter {name} is given twice.")
+        params[name] = value
+    return params
+
+
+def _handle(request: HttpRequest, meta: Any) -> dict[str, Any]:
+    params = _collect_params(request)
+    action = params.get("Action") or request.headers.get("x-acs-action", "")
+    version = params.get("Version") or request.headers.get("x-acs-version", "")
+    handler = registry.lookup(version, action)
+    if handler is None:
+        raise ApiError(
+            "InvalidApi.NotFound",
+            "Specified api is not found, please check your url and method.",
+            status=404,
+        )
+    try:
+        auth = authenticate(request, params, meta)
+    except ApiError as exc:
+        event_record(
+            action=f"api:{action}"[:128],
+            meta=meta,
+            outcome="error",
+            error_code=exc.code,
+            details={"stage": "authentication"},
+        )
+        raise
+    result = handler(registry.ApiCall(auth.principal, Params(params), action))
+    access_key_touch(auth.key, source_ip=meta.source_ip, action=action)
+    return result
+
+
+def error_response(error: IamError, request_id: str) -> JsonResponse:
+    body = {
+        "RequestId": request_id,
+        "HostId": HOST_ID,
+        "Code": error.code,
+        "Message": error.message,
+        "Recommend": "",
+    }
+    return JsonResponse(body, status=error.status, json_dumps_params={"ensure_ascii": False})

@@ -16,19 +16,32 @@ from openapi.signature import (
 V1_VECTORS = [
     (  # (a) official ECS example
         "GET",
-        {"TimeStamp": "2016-02-23T12:46:24Z", "Format": "XML", "AccessKeyId": "testid",
-         "Action": "DescribeRegions", "SignatureMethod": "HMAC-SHA1",
-         "SignatureNonce": "3ee8c1b8-83d3-44af-a94f-4e0ad82fd6cf", "Version": "2014-05-26",
-         "SignatureVersion": "1.0"},
+        {
+            "TimeStamp": "2016-02-23T12:46:24Z",
+            "Format": "XML",
+            "AccessKeyId": "testid",
+            "Action": "DescribeRegions",
+            "SignatureMethod": "HMAC-SHA1",
+            "SignatureNonce": "3ee8c1b8-83d3-44af-a94f-4e0ad82fd6cf",
+            "Version": "2014-05-26",
+            "SignatureVersion": "1.0",
+        },
         "CT9X0VtwR86fNWSnsc6v8YGOjuE=",
         None,
     ),
     (  # (b) official RAM example
         "GET",
-        {"UserName": "test", "SignatureVersion": "1.0", "Format": "JSON",
-         "Timestamp": "2015-08-18T03:15:45Z", "AccessKeyId": "testid",
-         "SignatureMethod": "HMAC-SHA1", "Version": "2015-05-01", "Action": "CreateUser",
-         "SignatureNonce": "6a6e0ca6-4557-11e5-86a2-b8e8563dc8d2"},
+        {
+            "UserName": "test",
+            "SignatureVersion": "1.0",
+            "Format": "JSON",
+            "Timestamp": "2015-08-18T03:15:45Z",
+            "AccessKeyId": "testid",
+            "SignatureMethod": "HMAC-SHA1",
+            "Version": "2015-05-01",
+            "Action": "CreateUser",
+            "SignatureNonce": "6a6e0ca6-4557-11e5-86a2-b8e8563dc8d2",
+        },
         "kRA2cnpJVacIhDMzXnoNZG9tDCI=",
         "GET&%2F&AccessKeyId%3Dtestid%26Action%3DCreateUser%26Format%3DJSON%26SignatureMethod"
         "%3DHMAC-SHA1%26SignatureNonce%3D6a6e0ca6-4557-11e5-86a2-b8e8563dc8d2%26SignatureVersion"
@@ -37,20 +50,35 @@ V1_VECTORS = [
     ),
     (  # (c) official IMS example
         "GET",
-        {"Version": "2019-08-15", "UserPrincipalName": "test@example.onaliyun.com",
-         "DisplayName": "test", "Timestamp": "2021-01-15T06:02:28Z",
-         "SignatureNonce": "3f6b4e80-56f7-11eb-a256-a9f756ea7e85", "Format": "JSON",
-         "AccessKeyId": "testid", "Action": "CreateUser", "SignatureMethod": "HMAC-SHA1",
-         "SignatureVersion": "1.0"},
+        {
+            "Version": "2019-08-15",
+            "UserPrincipalName": "test@example.onaliyun.com",
+            "DisplayName": "test",
+            "Timestamp": "2021-01-15T06:02:28Z",
+            "SignatureNonce": "3f6b4e80-56f7-11eb-a256-a9f756ea7e85",
+            "Format": "JSON",
+            "AccessKeyId": "testid",
+            "Action": "CreateUser",
+            "SignatureMethod": "HMAC-SHA1",
+            "SignatureVersion": "1.0",
+        },
         "02heLegtw4+BFamznl1Ltj+vJ4A=",
         None,
     ),
     (  # (d) POST with a space in a value
         "POST",
-        {"AccessKeyId": "testid", "Action": "CreateUser", "DisplayName": "Alice Z",
-         "Format": "json", "SignatureMethod": "HMAC-SHA1",
-         "SignatureNonce": "3ee8c1b8-83d3-44af-a94f-4e0ad82fd6cf", "SignatureVersion": "1.0",
-         "Timestamp": "2024-01-01T12:00:00Z", "UserName": "alice", "Version": "2015-05-01"},
+        {
+            "AccessKeyId": "testid",
+            "Action": "CreateUser",
+            "DisplayName": "Alice Z",
+            "Format": "json",
+            "SignatureMethod": "HMAC-SHA1",
+            "SignatureNonce": "3ee8c1b8-83d3-44af-a94f-4e0ad82fd6cf",
+            "SignatureVersion": "1.0",
+            "Timestamp": "2024-01-01T12:00:00Z",
+            "UserName": "alice",
+            "Version": "2015-05-01",
+        },
         "lGePhrtewmqJn0kciDD6L3mil0Y=",
         "POST&%2F&AccessKeyId%3Dtestid%26Action%3DCreateUser%26DisplayName%3DAlice%2520Z%26"
         "Format%3Djson%26SignatureMethod%3DHMAC-SHA1%26SignatureNonce%3D3ee8c1b8-83d3-44af-a94f-"
@@ -59,11 +87,20 @@ V1_VECTORS = [
     ),
     (  # (e) AssumeRole as the credentials provider sends it, with STS source credentials
         "GET",
-        {"AccessKeyId": "STS.testid", "Action": "AssumeRole", "DurationSeconds": "3600",
-         "Format": "JSON", "RoleArn": "acs:ram::1234567890123456:role/admin",
-         "RoleSessionName": "alice", "SecurityToken": "tok/+=", "SignatureMethod": "HMAC-SHA1",
-         "SignatureNonce": "nonce-1", "SignatureVersion": "1.0",
-         "Timestamp": "2024-01-01T12:00:00Z", "Version": "2015-04-01"},
+        {
+            "AccessKeyId": "STS.testid",
+            "Action": "AssumeRole",
+            "DurationSeconds": "3600",
+            "Format": "JSON",
+            "RoleArn": "acs:ram::1234567890123456:role/admin",
+            "RoleSessionName": "alice",
+            "SecurityToken": "tok/+=",
+            "SignatureMethod": "HMAC-SHA1",
+            "SignatureNonce": "nonce-1",
+            "SignatureVersion": "1.0",
+            "Timestamp": "2024-01-01T12:00:00Z",
+            "Version": "2015-04-01",
+        },
         "gyK4UZ8tSmyQTsSWEWG6M8zzH1w=",
         None,
     ),
@@ -104,8 +141,16 @@ V3_HEADERS = {
     "accept": ["application/json"],
     "x-acs-content-sha256": [EMPTY_SHA256],
 }
-V3_SIGNED = ["accept", "host", "user-agent", "x-acs-action", "x-acs-content-sha256",
-             "x-acs-date", "x-acs-signature-nonce", "x-acs-version"]
+V3_SIGNED = [
+    "accept",
+    "host",
+    "user-agent",
+    "x-acs-action",
+    "x-acs-content-sha256",
+    "x-acs-date",
+    "x-acs-signature-nonce",
+    "x-acs-version",
+]
 V3_QUERY = [("UserName", "alice"), ("DisplayName", "Alice Z")]
 
 
@@ -122,8 +167,9 @@ def test_v3_vector():
 
 
 def test_v3_vector_with_security_token():
-    headers = dict(V3_HEADERS, **{"x-acs-accesskey-id": ["STS.testid"],
-                                  "x-acs-security-token": ["tok/+="]})
+    headers = dict(
+        V3_HEADERS, **{"x-acs-accesskey-id": ["STS.testid"], "x-acs-security-token": ["tok/+="]}
+    )
     signed = sorted([*V3_SIGNED, "x-acs-accesskey-id", "x-acs-security-token"])
     canonical = v3_canonical_request("POST", "/", V3_QUERY, headers, signed, EMPTY_SHA256)
     assert v3_signature(v3_string_to_sign(canonical), "testsecret") == (
@@ -132,8 +178,12 @@ def test_v3_vector_with_security_token():
 
 
 def test_v3_signature_covers_headers_query_and_method():
-    base = v3_signature(v3_string_to_sign(v3_canonical_request(
-        "POST", "/", V3_QUERY, V3_HEADERS, V3_SIGNED, EMPTY_SHA256)), "testsecret")
+    base = v3_signature(
+        v3_string_to_sign(
+            v3_canonical_request("POST", "/", V3_QUERY, V3_HEADERS, V3_SIGNED, EMPTY_SHA256)
+        ),
+        "testsecret",
+    )
     variants = [
         ("GET", V3_QUERY, V3_HEADERS),
         ("POST", [("UserName", "alicE"), ("DisplayName", "Alice Z")], V3_HEADERS),

@@ -71,9 +71,12 @@ def encode_marker(value: str) -> str:
 
 def decode_marker(marker: str) -> str:
     try:
-        return base64.urlsafe_b64decode(marker.encode()).decode()
+        value = base64.b64decode(marker.encode(), altchars=b"-_", validate=True).decode()
     except (binascii.Error, UnicodeDecodeError, ValueError) as exc:
         raise invalid("Marker", "Pass the Marker of the previous page unchanged.") from exc
+    if not value:
+        raise invalid("Marker", "Pass the Marker of the previous page unchanged.")
+    return value
 
 
 def page(

@@ -487,5 +487,26 @@ def _login_event(
     )
 
 
+def reauthenticate(*, actor: Principal, user: User, password: str) -> bool:
+    """Step-up: check the password again; failures count toward the account's lock."""
+    now = timezone.now()
+    locked = user.locked_until is not None and user.locked_until > now
+    ok = (
+        not locked
+        and len(password) <= settings.IAM_PASSWORD_MAX_LENGTH
+        and (user.check_password(password))
+    )
+    if not ok and not locked:
+        _record_failure(user, now)
+    event_record(
+        actor=actor,
+        action="console:Reauthenticate",
+        target_arn=user.arn,
+        outcome="success" if ok else "error",
+        error_code="" if ok else "LoginFailed",
+    )
+    return ok
+
+
 def logout_record(*, actor: Principal) -> None:
     event_record(actor=actor, action="console:Logout", target_arn=actor.arn)

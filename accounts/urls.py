@@ -1,6 +1,6 @@
 from django.urls import path
 
-from accounts import views
+from accounts import key_views, views
 
 app_name = "accounts"
 urlpatterns = [
@@ -9,6 +9,18 @@ urlpatterns = [
     path("logout", views.logout_view, name="logout"),
     path("password", views.password_change, name="password_change"),
     path("welcome", views.welcome, name="welcome"),
+    path("reauth", key_views.reauthenticate, name="reauth"),
+    path("credentials/", key_views.my_credentials, name="my_credentials"),
+    path("credentials/access-keys/new", key_views.key_create, name="my_key_create"),
+    path("credentials/access-keys/<str:key_id>/status", key_views.key_status, name="my_key_status"),
+    path("credentials/access-keys/<str:key_id>/delete", key_views.key_delete, name="my_key_delete"),
+    path("users/<str:name>/access-keys/new", key_views.key_create, name="key_create"),
+    path(
+        "users/<str:name>/access-keys/<str:key_id>/status", key_views.key_status, name="key_status"
+    ),
+    path(
+        "users/<str:name>/access-keys/<str:key_id>/delete", key_views.key_delete, name="key_delete"
+    ),
     path("security/", views.security_settings, name="security"),
     path("users/", views.user_list, name="user_list"),
     path("users/new", views.user_create, name="user_create"),

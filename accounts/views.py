@@ -23,7 +23,8 @@ from accounts.forms import (
     UserCreateForm,
     UserEditForm,
 )
-from accounts.models import PasswordPolicy, User
+from accounts.models import AccessKey, PasswordPolicy, User
+from accounts.stepup import mark_recent_auth
 from groups.selectors import groups_for, memberships_of
 from policies.guards import allowed, require
 from policies.selectors import attachments_for_user, get_policy
@@ -45,6 +46,7 @@ def login_view(request: HttpRequest) -> HttpResponse:
         )
         if result.user is not None:
             login(request, result.user, backend="accounts.backends.ConsoleBackend")
+            mark_recent_auth(request)  # a fresh login counts as recent authentication
             request.session["must_change_password"] = result.must_change_password
             if result.must_change_password:
                 messages.warning(request, "You must choose a new password before continuing.")
@@ -224,6 +226,9 @@ def user_detail(request: HttpRequest, name: str) -> HttpResponse:
     flags["AddUserToGroup"] = allowed(
         principal, "ram:AddUserToGroup", f"acs:ram:*:{principal.account_uid}:group/*"
     )
+    for action in ("ListAccessKeys", "CreateAccessKey", "UpdateAccessKey", "DeleteAccessKey"):
+        flags[action] = allowed(principal, f"ram:{action}", arn)
+    keys = AccessKey.objects.filter(user=user) if flags["ListAccessKeys"] else None
     memberships = memberships_of(user) if flags["ListGroupsForUser"] else None
     attachments = attachments_for_user(user.pk) if flags["ListPoliciesForUser"] else None
     group_choices = []
@@ -241,6 +246,8 @@ def user_detail(request: HttpRequest, name: str) -> HttpResponse:
             "memberships": memberships,
             "attachments": attachments,
             "group_choices": group_choices,
+            "keys": keys,
+            "key_base": f"/console/users/{user.name}/access-keys",
         },
     )
 

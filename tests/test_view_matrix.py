@@ -3,12 +3,14 @@ a user without permission, and a permitted administrator (exactly one audit even
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, field
 
 import pytest
 from django.test import Client
 
-from accounts.models import User
+from accounts.access_keys import access_key_create
+from accounts.models import AccessKey, User
 from audit.models import AuditEvent
 from groups.services import group_add_user, group_create
 from policies.services import policy_attach, policy_create, policy_version_create
@@ -33,6 +35,8 @@ class Spec:
     data: dict = field(default_factory=dict)
     actions: tuple[str, ...] = ()
     object_url: bool = True  # the URL names an object of the account (→ 404 for outsiders)
+    ok_status: int = 302
+    ok_status: int = 302
 
 
 SPECS = [
@@ -154,6 +158,25 @@ SPECS = [
         ("ram:CreateUser", "ram:AttachPolicyToUser"),
         object_url=False,
     ),
+    Spec(
+        "key_create",
+        "/console/users/robo/access-keys/new",
+        {},
+        ("ram:CreateAccessKey",),
+        ok_status=200,
+    ),
+    Spec(
+        "key_status",
+        "/console/users/robo/access-keys/{robokey}/status",
+        {"status": "Inactive"},
+        ("ram:UpdateAccessKey",),
+    ),
+    Spec(
+        "key_delete",
+        "/console/users/robo/access-keys/{robokey}/delete",
+        {},
+        ("ram:DeleteAccessKey",),
+    ),
 ]
 
 
@@ -170,13 +193,30 @@ def world(tenant, admin, plain, outsider):
     policy_version_create(actor=root, policy=p1, document=DOC)
     policy_attach(actor=root, policy=p1, user=carol)
     policy_create(actor=root, name="Spare", document=DOC)
-    return {"tenant": tenant, "admin": admin, "plain": plain, "outsider": outsider}
+    robo = tenant.make_user("robo", console=False)
+    User.objects.filter(pk=robo.pk).update(programmatic_access=True)
+    robokey, _ = access_key_create(actor=root, user=User.objects.get(pk=robo.pk))
+    return {
+        "tenant": tenant,
+        "admin": admin,
+        "plain": plain,
+        "outsider": outsider,
+        "robokey": robokey.access_key_id,
+    }
+
+
+def url_of(spec: Spec, world) -> str:
+    return spec.url.replace("{robokey}", world["robokey"])
 
 
 def client_for(user: User | None) -> Client:
+    """A signed-in client that re-entered its password just now (step-up satisfied)."""
     client = Client()
     if user is not None:
         client.force_login(user)
+        session = client.session
+        session["reauthenticated_at"] = int(time.time())
+        session.save()
     return client
 
 
@@ -205,15 +245,29 @@ def snapshot(tenant) -> tuple:
         .order_by("pk")
         .values_list("policy__name", "user__name", "group__name")
     )
+    keys = tuple(
+        AccessKey.objects.filter(user__account=account)
+        .order_by("pk")
+        .values_list("access_key_id", "status")
+    )
     pw = account.password_policy
     pw.refresh_from_db()
-    return users, groups, members, policies, versions, attachments, pw.minimum_password_length
+    return (
+        users,
+        groups,
+        members,
+        policies,
+        versions,
+        attachments,
+        keys,
+        pw.minimum_password_length,
+    )
 
 
 @pytest.mark.parametrize("spec", SPECS, ids=lambda s: s.name)
 def test_anonymous_is_sent_to_login(world, spec):
     before = snapshot(world["tenant"])
-    response = client_for(None).post(spec.url, spec.data)
+    response = client_for(None).post(url_of(spec, world), spec.data)
     assert response.status_code == 302 and response["Location"].startswith("/console/login")
     assert snapshot(world["tenant"]) == before
 
@@ -221,7 +275,7 @@ def test_anonymous_is_sent_to_login(world, spec):
 @pytest.mark.parametrize("spec", SPECS, ids=lambda s: s.name)
 def test_other_account_cannot_touch_this_account(world, spec):
     before = snapshot(world["tenant"])
-    response = client_for(world["outsider"]).post(spec.url, spec.data)
+    response = client_for(world["outsider"]).post(url_of(spec, world), spec.data)
     if spec.object_url:
         assert response.status_code == 404
     assert snapshot(world["tenant"]) == before
@@ -231,7 +285,7 @@ def test_other_account_cannot_touch_this_account(world, spec):
 def test_user_without_permission_is_refused(world, spec):
     before = snapshot(world["tenant"])
     events_before = AuditEvent.objects.filter(outcome="success").count()
-    response = client_for(world["plain"]).post(spec.url, spec.data)
+    response = client_for(world["plain"]).post(url_of(spec, world), spec.data)
     assert response.status_code == 403
     assert b"not authorized" in response.content
     assert snapshot(world["tenant"]) == before
@@ -244,8 +298,8 @@ def test_user_without_permission_is_refused(world, spec):
 def test_administrator_succeeds_with_one_audit_event(world, spec):
     before = snapshot(world["tenant"])
     last = AuditEvent.objects.order_by("-id").values_list("id", flat=True).first()
-    response = client_for(world["admin"]).post(spec.url, spec.data)
-    assert response.status_code == 302, response.content[:3000]
+    response = client_for(world["admin"]).post(url_of(spec, world), spec.data)
+    assert response.status_code == spec.ok_status, response.content[:3000]
     assert snapshot(world["tenant"]) != before
     new = AuditEvent.objects.filter(id__gt=last).order_by("id")
     assert tuple(new.values_list("action", flat=True)) == spec.actions

@@ -12,3 +12,35 @@ document.addEventListener("DOMContentLoaded", () => {
   access.forEach((el) => el.addEventListener("change", sync));
   if (access.length) sync();
 });
+
+// One-time secret reveal: copy buttons and a CSV download built in the browser.
+document.addEventListener("DOMContentLoaded", () => {
+  document.querySelectorAll("[data-copy]").forEach((button) => {
+    button.addEventListener("click", async () => {
+      const text = document.getElementById(button.dataset.copy).textContent;
+      try {
+        await navigator.clipboard.writeText(text);
+        button.textContent = "Copied";
+      } catch (err) {
+        const range = document.createRange();
+        range.selectNodeContents(document.getElementById(button.dataset.copy));
+        window.getSelection().removeAllRanges();
+        window.getSelection().addRange(range);
+        button.textContent = "Selected: press Ctrl+C";
+      }
+    });
+  });
+  const download = document.getElementById("download-csv");
+  const panel = document.getElementById("secret-panel");
+  if (download && panel) {
+    download.addEventListener("click", () => {
+      const id = panel.dataset.keyId;
+      const csv = `AccessKey ID,AccessKey Secret\n${id},${panel.dataset.keySecret}\n`;
+      const link = document.createElement("a");
+      link.href = URL.createObjectURL(new Blob([csv], { type: "text/csv" }));
+      link.download = `accesskey-${id}.csv`;
+      link.click();
+      URL.revokeObjectURL(link.href);
+    });
+  }
+});

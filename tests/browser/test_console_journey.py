@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 
+from tests.browser.conftest import ARTIFACTS
 from tests.conftest import PASSWORD, make_tenant
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -101,3 +102,39 @@ def test_destructive_actions_ask_for_confirmation(live_server, page, shoot):
     page.click("button:has-text('Delete user')")
     page.wait_for_url("**/console/users/")
     assert page.is_visible("text=User temp deleted.")
+
+
+def test_access_key_reveal_copy_and_download(live_server, browser, shoot):
+    from accounts.models import AccessKey, User
+
+    tenant = make_tenant("umbrella")
+    tenant.make_user("admin", "AdministratorAccess")
+    robot = tenant.make_user("ci-bot", console=False)
+    User.objects.filter(pk=robot.pk).update(programmatic_access=True)
+    context = browser.new_context(viewport={"width": 1280, "height": 860},
+                                  accept_downloads=True)
+    context.grant_permissions(["clipboard-read", "clipboard-write"],
+                              origin=live_server.url)
+    page = context.new_page()
+    page.set_default_timeout(15_000)
+    sign_in(page, live_server.url, "admin@umbrella.iam.localhost", PASSWORD)
+    page.wait_for_url(f"{live_server.url}/console/")
+    page.goto(f"{live_server.url}/console/users/ci-bot/")
+    page.click("text=Create AccessKey")
+    page.click("button:has-text('Create AccessKey')")
+    page.wait_for_selector("#secret-panel")
+    key = AccessKey.objects.get(user=robot)
+    secret = page.text_content("#key-secret")
+    assert page.text_content("#key-id") == key.access_key_id
+    page.click("[data-copy=key-secret]")
+    assert page.evaluate("navigator.clipboard.readText()") == secret
+    with page.expect_download() as download_info:
+        page.click("#download-csv")
+    csv = open(download_info.value.path()).read()
+    assert csv == f"AccessKey ID,AccessKey Secret\n{key.access_key_id},{secret}\n"
+    assert "ALIBABA_CLOUD_ACCESS_KEY_SECRET=" + secret in page.text_content("#key-env")
+    page.screenshot(path=str(ARTIFACTS / "08-key-reveal.png"), full_page=True)
+    page.click("text=Done")
+    page.wait_for_url("**/console/users/ci-bot/")
+    assert key.access_key_id in page.content() and secret not in page.content()
+    context.close()

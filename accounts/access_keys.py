@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import secrets
 import string
+import time
 
 from django.core.cache import cache
 from django.db import transaction
@@ -19,6 +20,7 @@ from accounts.crypto import decrypt, encrypt
 from accounts.errors import Conflict, InvalidParameter, NotFound
 from accounts.models import AccessKey, User
 from accounts.preferences import security_preference_of
+from accounts.selectors import KeyRecord
 from audit.services import event_record
 from policies.guards import require
 from policies.principal import Principal
@@ -122,8 +124,21 @@ def access_key_secret(key: AccessKey) -> str:
     return decrypt(key.secret_sealed, context=key.access_key_id)
 
 
-def access_key_touch(key: AccessKey, *, source_ip: str | None, action: str) -> None:
-    """Record last use, coalesced: at most one write per key per LAST_USED_INTERVAL."""
+_recently_touched: dict[str, float] = {}
+
+
+def access_key_touch(key: AccessKey | KeyRecord, *, source_ip: str | None, action: str) -> None:
+    """Record last use, coalesced: at most one write per key per LAST_USED_INTERVAL.
+
+    A per-process memo skips the shared cache for keys this process touched recently; the
+    shared cache.add then elects one writer across processes and nodes.
+    """
+    now = time.monotonic()
+    if now - _recently_touched.get(key.access_key_id, -LAST_USED_INTERVAL) < LAST_USED_INTERVAL:
+        return
+    if len(_recently_touched) > 10_000:
+        _recently_touched.clear()
+    _recently_touched[key.access_key_id] = now
     if not cache.add(f"ak-last-used:{key.access_key_id}", 1, timeout=LAST_USED_INTERVAL):
         return
     AccessKey.objects.filter(pk=key.pk).update(

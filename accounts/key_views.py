@@ -28,7 +28,7 @@ def _owner(request: HttpRequest, name: str | None) -> User:
     """A RAM user by name, or (no name) the signed-in identity itself."""
     principal: Principal = request.principal  # type: ignore[attr-defined]
     if name is None:
-        return User.objects.select_related("account").get(pk=principal.user_pk)
+        return User.objects.select_related("account").get(pk=principal.user_pk or 0)
     return selectors.find_user(principal.account_id, name)
 
 
@@ -54,7 +54,7 @@ def reauthenticate(request: HttpRequest) -> HttpResponse:
     form = ReauthForm(request.POST or None)
     error = ""
     if request.method == "POST" and form.is_valid():
-        user = User.objects.select_related("account").get(pk=request.user.pk)
+        user = User.objects.select_related("account").get(pk=request.user.pk or 0)
         if services.reauthenticate(
             actor=request.principal,  # type: ignore[attr-defined]
             user=user,

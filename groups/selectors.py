@@ -20,7 +20,7 @@ def groups_for(actor: Principal, query: str = "") -> QuerySet[Group]:
 
 def get_group_for_actor(actor: Principal, name: str, action: str = "ram:GetGroup") -> Group:
     group = (
-        Group.objects.filter(account_id=actor.account_id, name__iexact=name)
+        Group.objects.filter(account_id=actor.account_id, name__lower=name.lower())
         .select_related("account")
         .first()
     )

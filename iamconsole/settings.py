@@ -127,7 +127,7 @@ REDIS_URL = os.environ.get("REDIS_URL", "")
 if REDIS_URL:
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "BACKEND": "iamconsole.cache.PooledRedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": "iam",
         }

@@ -1,9 +1,11 @@
 from django.urls import include, path
 
+from iamconsole.health import healthz
 from openapi.views import endpoint
 
 urlpatterns = [
     path("", endpoint),  # the signed API (Action/x-acs-action); browsers go to /console/
+    path("healthz", healthz),
     path("console/", include("accounts.urls")),
     path("console/", include("groups.urls")),
     path("console/", include("policies.urls")),

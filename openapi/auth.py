@@ -17,10 +17,8 @@ from django.core.cache import cache
 from django.http import HttpRequest
 from django.utils import timezone
 
-from accounts.access_keys import access_key_secret
-from accounts.crypto import SecretUnavailable
-from accounts.models import AccessKey
-from accounts.selectors import principal_for_user
+from accounts.crypto import SecretUnavailable, decrypt
+from accounts.selectors import KeyRecord, access_key_record
 from openapi import signature
 from openapi.errors import ApiError, signature_mismatch
 from policies.principal import Principal, RequestMeta
@@ -41,7 +39,7 @@ V3_REQUIRED_HEADERS = {
 @dataclass(frozen=True)
 class Authenticated:
     principal: Principal
-    key: AccessKey
+    key: KeyRecord
 
 
 def authenticate(request: HttpRequest, params: dict[str, str], meta: RequestMeta) -> Authenticated:
@@ -58,18 +56,11 @@ def authenticate(request: HttpRequest, params: dict[str, str], meta: RequestMeta
     _check_key_usable(key)
     _check_timestamp(timestamp)
     _remember_nonce(key.access_key_id, nonce)
-    principal = principal_for_user(key.user, credential=key.access_key_id, meta=meta)
-    return Authenticated(principal, key)
+    return Authenticated(key.principal(meta), key)
 
 
-def _find_key(access_key_id: str) -> AccessKey:
-    key = (
-        AccessKey.objects.select_related("user__account")
-        .filter(access_key_id=access_key_id)
-        .first()
-        if access_key_id
-        else None
-    )
+def _find_key(access_key_id: str) -> KeyRecord:
+    key = access_key_record(access_key_id) if access_key_id else None
     if key is None:
         raise ApiError(
             "InvalidAccessKeyId.NotFound", "Specified access key is not found.", status=404
@@ -77,15 +68,15 @@ def _find_key(access_key_id: str) -> AccessKey:
     return key
 
 
-def _secret(key: AccessKey) -> str:
+def _secret(key: KeyRecord) -> str:
     try:
-        return access_key_secret(key)
+        return decrypt(key.secret_sealed, context=key.access_key_id)
     except SecretUnavailable as exc:
         logger.error("AccessKey %s can't be decrypted: %s", key.access_key_id, exc)
         raise ApiError("InternalError", "An internal error occurred.", status=500) from exc
 
 
-def _verify_v1(request: HttpRequest, params: dict[str, str]) -> tuple[AccessKey, str, str]:
+def _verify_v1(request: HttpRequest, params: dict[str, str]) -> tuple[KeyRecord, str, str]:
     if params.get("SignatureMethod", "HMAC-SHA1") != "HMAC-SHA1":
         raise ApiError("InvalidSignatureMethod", "Specified signature method is not valid.")
     if params.get("SignatureVersion", "1.0") != "1.0":
@@ -130,7 +121,7 @@ def _request_headers(request: HttpRequest) -> dict[str, list[str]]:
     return headers
 
 
-def _verify_v3(request: HttpRequest, header: str) -> tuple[AccessKey, str, str]:
+def _verify_v3(request: HttpRequest, header: str) -> tuple[KeyRecord, str, str]:
     _, parts = _parse_authorization(header)
     signed = [h.strip().lower() for h in parts["SignedHeaders"].split(";") if h.strip()]
     headers = _request_headers(request)
@@ -162,9 +153,8 @@ def _verify_v3(request: HttpRequest, header: str) -> tuple[AccessKey, str, str]:
     return key, headers["x-acs-date"][0], headers["x-acs-signature-nonce"][0]
 
 
-def _check_key_usable(key: AccessKey) -> None:
-    user = key.user
-    if not key.is_active or not (user.programmatic_access or user.is_root):
+def _check_key_usable(key: KeyRecord) -> None:
+    if not key.is_active or not (key.programmatic_access or key.user_kind == "root"):
         raise ApiError("InvalidAccessKeyId.Inactive", "Specified access key is disabled.")
 
 

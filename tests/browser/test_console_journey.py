@@ -111,10 +111,8 @@ def test_access_key_reveal_copy_and_download(live_server, browser, shoot):
     tenant.make_user("admin", "AdministratorAccess")
     robot = tenant.make_user("ci-bot", console=False)
     User.objects.filter(pk=robot.pk).update(programmatic_access=True)
-    context = browser.new_context(viewport={"width": 1280, "height": 860},
-                                  accept_downloads=True)
-    context.grant_permissions(["clipboard-read", "clipboard-write"],
-                              origin=live_server.url)
+    context = browser.new_context(viewport={"width": 1280, "height": 860}, accept_downloads=True)
+    context.grant_permissions(["clipboard-read", "clipboard-write"], origin=live_server.url)
     page = context.new_page()
     page.set_default_timeout(15_000)
     sign_in(page, live_server.url, "admin@umbrella.iam.localhost", PASSWORD)
@@ -130,7 +128,8 @@ def test_access_key_reveal_copy_and_download(live_server, browser, shoot):
     assert page.evaluate("navigator.clipboard.readText()") == secret
     with page.expect_download() as download_info:
         page.click("#download-csv")
-    csv = open(download_info.value.path()).read()
+    with open(download_info.value.path()) as downloaded:
+        csv = downloaded.read()
     assert csv == f"AccessKey ID,AccessKey Secret\n{key.access_key_id},{secret}\n"
     assert "ALIBABA_CLOUD_ACCESS_KEY_SECRET=" + secret in page.text_content("#key-env")
     page.screenshot(path=str(ARTIFACTS / "08-key-reveal.png"), full_page=True)

@@ -103,3 +103,36 @@ class PasswordPolicyForm(forms.Form):
     )
 
     field_order = list(POLICY_FIELDS)
+
+
+class SecurityPreferenceForm(forms.Form):
+    allow_user_to_change_password = forms.BooleanField(
+        required=False, label="Users may change their own password"
+    )
+    allow_user_to_manage_access_keys = forms.BooleanField(
+        required=False, label="Users may manage their own AccessKeys"
+    )
+    allow_user_to_manage_mfa_devices = forms.BooleanField(
+        required=False, label="Users may manage their own MFA devices"
+    )
+    enable_save_mfa_ticket = forms.BooleanField(
+        required=False, label="Allow “remember this device for 7 days” after MFA"
+    )
+    login_session_duration = forms.IntegerField(
+        min_value=1, max_value=24, help_text="Hours a console session lasts."
+    )
+    login_network_masks = forms.CharField(
+        max_length=512,
+        required=False,
+        help_text="Console sign-in only from these networks: CIDRs separated by ';'. "
+        "Empty = anywhere. API calls are not affected.",
+    )
+
+
+class AliasForm(forms.Form):
+    alias = forms.CharField(
+        max_length=32,
+        required=False,
+        help_text="3–32 lowercase letters, digits and hyphens. Empty clears it: "
+        "users then sign in as name@<account uid>.<domain>.",
+    )

@@ -22,6 +22,8 @@ urlpatterns = [
         "users/<str:name>/access-keys/<str:key_id>/delete", key_views.key_delete, name="key_delete"
     ),
     path("security/", views.security_settings, name="security"),
+    path("security/preference", views.security_preference, name="security_preference"),
+    path("security/alias", views.account_alias, name="account_alias"),
     path("users/", views.user_list, name="user_list"),
     path("users/new", views.user_create, name="user_create"),
     path("users/<str:name>/", views.user_detail, name="user_detail"),

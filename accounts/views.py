@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.contrib import messages
 from django.contrib.auth import login, logout, update_session_auth_hash
 from django.contrib.auth.decorators import login_not_required
@@ -10,16 +12,18 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST
 
-from accounts import selectors, services
+from accounts import preferences, selectors, services
 from accounts.arns import account_resource
 from accounts.console import confirm, handle_iam_errors, paginate, render_error
 from accounts.errors import IamError
 from accounts.forms import (
     AdministratorForm,
+    AliasForm,
     LoginForm,
     LoginProfileForm,
     PasswordChangeForm,
     PasswordPolicyForm,
+    SecurityPreferenceForm,
     UserCreateForm,
     UserEditForm,
 )
@@ -355,21 +359,73 @@ def login_profile_delete(request: HttpRequest, name: str) -> HttpResponse:
     )
 
 
+def _security_context(request: HttpRequest, **forms: Any) -> dict[str, Any]:
+    principal = request.principal  # type: ignore[attr-defined]
+    resource = account_resource(principal.account_uid)
+    policy = PasswordPolicy.objects.get(account_id=principal.account_id)
+    preference = preferences.security_preference_of(principal.account_id)
+    initial_policy = {field: getattr(policy, field) for field in services.POLICY_FIELDS}
+    initial_pref = {f: getattr(preference, f) for f in preferences.PREFERENCE_FIELDS}
+    return {
+        "form": forms.get("form") or PasswordPolicyForm(initial=initial_policy),
+        "preference_form": forms.get("preference_form")
+        or SecurityPreferenceForm(initial=initial_pref),
+        "alias_form": forms.get("alias_form")
+        or AliasForm(initial={"alias": preferences.account_alias(principal.account_id)}),
+        "can_edit": allowed(principal, "ram:SetPasswordPolicy", resource),
+        "can_edit_preference": allowed(principal, "ram:SetSecurityPreference", resource),
+        "can_edit_alias": allowed(principal, "ram:SetAccountAlias", resource),
+        "policy": policy,
+    }
+
+
 @require_http_methods(["GET", "POST"])
 @handle_iam_errors
 def security_settings(request: HttpRequest) -> HttpResponse:
+    """Password policy (this URL's form), security preference and alias (their own URLs)."""
     principal = request.principal  # type: ignore[attr-defined]
     require(principal, "ram:GetPasswordPolicy", account_resource(principal.account_uid))
-    policy = PasswordPolicy.objects.get(account_id=principal.account_id)
-    initial = {field: getattr(policy, field) for field in services.POLICY_FIELDS}
-    form = PasswordPolicyForm(request.POST or None, initial=initial)
-    can_edit = allowed(principal, "ram:SetPasswordPolicy", account_resource(principal.account_uid))
-    context = {"form": form, "can_edit": can_edit, "policy": policy}
-    if request.method == "POST" and form.is_valid():
+    form = PasswordPolicyForm(request.POST) if request.method == "POST" else None
+    context = _security_context(request, form=form)
+    if form is not None and form.is_valid():
         try:
             services.password_policy_set(actor=principal, **form.cleaned_data)
         except IamError as exc:
             return render_error(request, "accounts/security.html", context, exc)
         messages.success(request, "Password policy saved.")
         return redirect("accounts:security")
-    return render(request, "accounts/security.html", context)
+    return render(request, "accounts/security.html", context, status=400 if form else 200)
+
+
+@require_POST
+@handle_iam_errors
+def security_preference(request: HttpRequest) -> HttpResponse:
+    principal = request.principal  # type: ignore[attr-defined]
+    form = SecurityPreferenceForm(request.POST)
+    if form.is_valid():
+        try:
+            preferences.security_preference_set(actor=principal, **form.cleaned_data)
+        except IamError as exc:
+            context = _security_context(request, preference_form=form)
+            return render_error(request, "accounts/security.html", context, exc)
+        messages.success(request, "Security preference saved.")
+        return redirect("accounts:security")
+    context = _security_context(request, preference_form=form)
+    return render(request, "accounts/security.html", context, status=400)
+
+
+@require_POST
+@handle_iam_errors
+def account_alias(request: HttpRequest) -> HttpResponse:
+    principal = request.principal  # type: ignore[attr-defined]
+    form = AliasForm(request.POST)
+    if form.is_valid():
+        try:
+            preferences.account_alias_set(actor=principal, alias=form.cleaned_data["alias"])
+        except IamError as exc:
+            context = _security_context(request, alias_form=form)
+            return render_error(request, "accounts/security.html", context, exc)
+        messages.success(request, "Account alias saved. RAM users' login names follow it.")
+        return redirect("accounts:security")
+    context = _security_context(request, alias_form=form)
+    return render(request, "accounts/security.html", context, status=400)

@@ -10,7 +10,7 @@ import pytest
 from django.test import Client
 
 from accounts.access_keys import access_key_create
-from accounts.models import AccessKey, User
+from accounts.models import AccessKey, SecurityPreference, User
 from audit.models import AuditEvent
 from groups.services import group_add_user, group_create
 from policies.services import policy_attach, policy_create, policy_version_create
@@ -159,6 +159,20 @@ SPECS = [
         object_url=False,
     ),
     Spec(
+        "security_preference",
+        "/console/security/preference",
+        {"login_session_duration": "8", "allow_user_to_change_password": "on"},
+        ("ram:SetSecurityPreference",),
+        object_url=False,
+    ),
+    Spec(
+        "account_alias",
+        "/console/security/alias",
+        {"alias": "acme-new"},
+        ("ram:SetAccountAlias",),
+        object_url=False,
+    ),
+    Spec(
         "key_create",
         "/console/users/robo/access-keys/new",
         {},
@@ -261,7 +275,14 @@ def snapshot(tenant) -> tuple:
         attachments,
         keys,
         pw.minimum_password_length,
+        account_settings(account),
     )
+
+
+def account_settings(account) -> tuple:
+    account.refresh_from_db()
+    preference = tuple(SecurityPreference.objects.filter(account=account).values_list())
+    return account.alias, preference
 
 
 @pytest.mark.parametrize("spec", SPECS, ids=lambda s: s.name)

@@ -1,4 +1,4 @@
-"""Session authentication only: passwords are checked by accounts.services.login_attempt."""
+"""Session authentication only: passwords are checked by accounts.login.login_attempt."""
 
 from __future__ import annotations
 

@@ -12,7 +12,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
-from accounts import access_keys, selectors, services
+from accounts import access_keys, login, selectors
 from accounts.console import confirm, handle_iam_errors
 from accounts.errors import IamError
 from accounts.models import User
@@ -55,7 +55,7 @@ def reauthenticate(request: HttpRequest) -> HttpResponse:
     error = ""
     if request.method == "POST" and form.is_valid():
         user = User.objects.select_related("account").get(pk=request.user.pk or 0)
-        if services.reauthenticate(
+        if login.reauthenticate(
             actor=request.principal,  # type: ignore[attr-defined]
             user=user,
             password=form.cleaned_data["password"],

@@ -11,7 +11,7 @@ from accounts.arns import account_resource
 from accounts.errors import Conflict, InvalidParameter
 from accounts.models import Account, SecurityPreference
 from accounts.validation import check_alias
-from audit.services import event_record
+from audit.services import changes, event_record
 from policies.guards import require
 from policies.principal import Principal
 
@@ -69,10 +69,7 @@ def security_preference_set(*, actor: Principal, **values: Any) -> SecurityPrefe
             actor=actor,
             action="ram:SetSecurityPreference",
             target_arn=account_resource(actor.account_uid),
-            details={
-                "before": {k: v for k, v in before.items() if after[k] != v},
-                "after": {k: v for k, v in after.items() if before[k] != v},
-            },
+            details=changes(before, after),
         )
     return preference
 

@@ -7,13 +7,11 @@ then writes the change and its audit event in one transaction.
 from __future__ import annotations
 
 import secrets
-from dataclasses import dataclass
-from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import F, Q
+from django.db.models import F
 from django.utils import timezone
 
 from accounts.arns import account_resource, ram_resource
@@ -29,14 +27,14 @@ from accounts.validation import (
     check_name,
     check_text,
 )
-from audit.services import event_record
+from audit.services import changes, event_record
 from policies.guards import require
 from policies.principal import Principal, RequestMeta
 
 USER_FIELDS = ("display_name", "email", "mobile_phone", "comments")
 
 
-def _policy_of(owner: User | Account) -> PasswordPolicy:
+def policy_of(owner: User | Account) -> PasswordPolicy:
     """The password policy, read fresh: it may have changed since `owner` was loaded."""
     account_id = owner.pk if isinstance(owner, Account) else owner.account_id
     return PasswordPolicy.objects.get(account_id=account_id)
@@ -158,7 +156,7 @@ def user_create(
     )
     if console_access:
         _grant_console(
-            user, _policy_of(account), password, password_reset_required, mfa_bind_required
+            user, policy_of(account), password, password_reset_required, mfa_bind_required
         )
     else:
         user.set_unusable_password()
@@ -190,10 +188,10 @@ def _grant_console(
     user.login_profile_created_at = timezone.now()
 
 
-def user_update(*, actor: Principal, user: User, new_name: str = "", **changes: Any) -> User:
+def user_update(*, actor: Principal, user: User, new_name: str = "", **updates: Any) -> User:
     """Rename a user or change its profile fields or access flags; audited with before/after."""
     require(actor, "ram:UpdateUser", user.resource_arn)
-    _check_user_fields(changes)
+    _check_user_fields(updates)
     before = {key: getattr(user, key) for key in (*USER_FIELDS, "name", "programmatic_access")}
     if new_name and new_name != user.name:
         check_name(new_name, "NewUserName")
@@ -202,8 +200,8 @@ def user_update(*, actor: Principal, user: User, new_name: str = "", **changes: 
             raise Conflict("EntityAlreadyExists.User", f"The user {new_name} does already exist.")
         user.name = new_name
     for key in (*USER_FIELDS, "programmatic_access"):
-        if key in changes:
-            setattr(user, key, changes[key])
+        if key in updates:
+            setattr(user, key, updates[key])
     after = {key: getattr(user, key) for key in before}
     with transaction.atomic():
         user.save()
@@ -213,10 +211,7 @@ def user_update(*, actor: Principal, user: User, new_name: str = "", **changes: 
             actor=actor,
             action="ram:UpdateUser",
             target_arn=user.arn,
-            details={
-                "before": {k: v for k, v in before.items() if after[k] != v},
-                "after": {k: v for k, v in after.items() if before[k] != v},
-            },
+            details=changes(before, after),
         )
     return user
 
@@ -261,7 +256,7 @@ def login_profile_set(
     require(actor, action, user.resource_arn)
     if user.is_root:
         raise InvalidParameter("InvalidParameter.UserName", "Root manages its own password.")
-    policy = _policy_of(user)
+    policy = policy_of(user)
     if creating:
         _grant_console(
             user, policy, password, bool(password_reset_required), bool(mfa_bind_required)
@@ -325,7 +320,7 @@ def password_change(*, actor: Principal, user: User, old_password: str, new_pass
         raise InvalidParameter(
             "InvalidParameter.Password.TooWeak", "The new password must differ from the current."
         )
-    _apply_password(user, _policy_of(user), new_password)
+    _apply_password(user, policy_of(user), new_password)
     user.password_reset_required = False
     with transaction.atomic():
         user.save()
@@ -375,138 +370,6 @@ def password_policy_set(*, actor: Principal, **values: Any) -> PasswordPolicy:
             actor=actor,
             action="ram:SetPasswordPolicy",
             target_arn=account_resource(actor.account_uid),
-            details={
-                "before": {k: v for k, v in before.items() if after[k] != v},
-                "after": {k: v for k, v in after.items() if before[k] != v},
-            },
+            details=changes(before, after),
         )
     return policy
-
-
-# --- console login ------------------------------------------------------------------------
-
-LOGIN_FAILED = "The login name or password is incorrect, or the account is temporarily locked."
-LOCK_WINDOW = timedelta(hours=1)
-_DUMMY_HASH: list[str] = []
-
-
-@dataclass(frozen=True)
-class LoginResult:
-    user: User | None
-    message: str = ""
-    must_change_password: bool = False
-
-
-def resolve_login(identifier: str) -> User | None:
-    """Find the identity behind a login name: name@alias.<domain> for RAM users, email for root."""
-    identifier = identifier.strip()
-    if "@" not in identifier or len(identifier) > 320:
-        return None
-    local, _, domain = identifier.rpartition("@")
-    domain = domain.lower()
-    suffix = "." + settings.IAM_LOGON_DOMAIN
-    users = User.objects.select_related("account")
-    if domain.endswith(suffix):
-        tenant = domain[: -len(suffix)]
-        return users.filter(
-            Q(account__alias__iexact=tenant) | Q(account__uid=tenant),
-            kind=User.Kind.RAM_USER,
-            name__iexact=local,
-        ).first()
-    return users.filter(kind=User.Kind.ROOT, email__iexact=identifier).first()
-
-
-def _burn_hash_time(password: str) -> None:
-    """Run the hasher for unknown users so timing does not reveal who exists."""
-    from django.contrib.auth.hashers import check_password, make_password
-
-    if not _DUMMY_HASH:
-        _DUMMY_HASH.append(make_password(secrets.token_urlsafe(16)))
-    check_password(password, _DUMMY_HASH[0])
-
-
-def _record_failure(user: User, now: Any) -> None:
-    """Count a failure atomically; lock for an hour at the policy's MaxLoginAttemps."""
-    window_open = Q(failed_login_window_start__gte=now - LOCK_WINDOW)
-    counted = User.objects.filter(window_open, pk=user.pk).update(
-        failed_login_count=F("failed_login_count") + 1
-    )
-    if not counted:
-        stale = User.objects.filter(~window_open | Q(failed_login_window_start=None), pk=user.pk)
-        if not stale.update(failed_login_count=1, failed_login_window_start=now):
-            User.objects.filter(pk=user.pk).update(failed_login_count=F("failed_login_count") + 1)
-    limit = _policy_of(user).max_login_attempts
-    if limit:
-        User.objects.filter(pk=user.pk, failed_login_count__gte=limit).update(
-            locked_until=now + LOCK_WINDOW, failed_login_count=0, failed_login_window_start=None
-        )
-
-
-def login_attempt(*, identifier: str, password: str, meta: RequestMeta) -> LoginResult:
-    """Check a console login. Every failure gets the same message; each is audited."""
-    from accounts.passwords import password_expired
-
-    now = timezone.now()
-    user = resolve_login(identifier)
-    if user is None or not user.console_access:
-        _burn_hash_time(password)
-        reason = "unknown_user" if user is None else "no_console_access"
-        _login_event(user, meta, "error", reason, identifier)
-        return LoginResult(None, LOGIN_FAILED)
-    if user.locked_until and user.locked_until > now:
-        _login_event(user, meta, "error", "locked", identifier)
-        return LoginResult(None, LOGIN_FAILED)
-    if len(password) > settings.IAM_PASSWORD_MAX_LENGTH or not user.check_password(password):
-        _record_failure(user, now)
-        _login_event(user, meta, "error", "wrong_password", identifier)
-        return LoginResult(None, LOGIN_FAILED)
-    policy = _policy_of(user)
-    expired = password_expired(user, policy)
-    if expired and policy.hard_expiry:
-        _login_event(user, meta, "error", "password_expired", identifier)
-        return LoginResult(None, "Your password has expired. Ask an administrator to reset it.")
-    User.objects.filter(pk=user.pk).update(
-        failed_login_count=0, failed_login_window_start=None, locked_until=None
-    )
-    _login_event(user, meta, "success", "", identifier)
-    return LoginResult(user, must_change_password=expired or user.password_reset_required)
-
-
-def _login_event(
-    user: User | None, meta: RequestMeta, outcome: str, reason: str, identifier: str
-) -> None:
-    event_record(
-        action="console:Login",
-        account=user.account_id if user else None,
-        actor_arn=user.arn if user else "",
-        actor_kind=user.kind if user else "",
-        meta=meta,
-        outcome=outcome,
-        error_code="LoginFailed" if reason else "",
-        details={"reason": reason, "login": identifier[:128]} if reason else {},
-    )
-
-
-def reauthenticate(*, actor: Principal, user: User, password: str) -> bool:
-    """Step-up: check the password again; failures count toward the account's lock."""
-    now = timezone.now()
-    locked = user.locked_until is not None and user.locked_until > now
-    ok = (
-        not locked
-        and len(password) <= settings.IAM_PASSWORD_MAX_LENGTH
-        and (user.check_password(password))
-    )
-    if not ok and not locked:
-        _record_failure(user, now)
-    event_record(
-        actor=actor,
-        action="console:Reauthenticate",
-        target_arn=user.arn,
-        outcome="success" if ok else "error",
-        error_code="" if ok else "LoginFailed",
-    )
-    return ok
-
-
-def logout_record(*, actor: Principal) -> None:
-    event_record(actor=actor, action="console:Logout", target_arn=actor.arn)

@@ -12,6 +12,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST
 
+from accounts import login as signin
 from accounts import preferences, selectors, services
 from accounts.arns import account_resource
 from accounts.console import confirm, handle_iam_errors, paginate, render_error
@@ -43,7 +44,7 @@ def login_view(request: HttpRequest) -> HttpResponse:
     form = LoginForm(request.POST or None)
     error = ""
     if request.method == "POST" and form.is_valid():
-        result = services.login_attempt(
+        result = signin.login_attempt(
             identifier=form.cleaned_data["login"],
             password=form.cleaned_data["password"],
             meta=request.meta,  # type: ignore[attr-defined]
@@ -67,7 +68,7 @@ def login_view(request: HttpRequest) -> HttpResponse:
 @require_POST
 def logout_view(request: HttpRequest) -> HttpResponse:
     if request.principal is not None:  # type: ignore[attr-defined]
-        services.logout_record(actor=request.principal)  # type: ignore[attr-defined]
+        signin.logout_record(actor=request.principal)  # type: ignore[attr-defined]
     logout(request)
     messages.info(request, "You have been signed out.")
     return redirect("accounts:login")

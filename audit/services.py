@@ -21,6 +21,15 @@ def _scrub(details: dict[str, Any]) -> dict[str, Any]:
     return clean
 
 
+def changes(before: dict[str, Any], after: dict[str, Any]) -> dict[str, Any]:
+    """The changed fields only, as an event's {"before": …, "after": …} details."""
+    changed = [key for key in after if before.get(key) != after[key]]
+    return {
+        "before": {key: before.get(key) for key in changed},
+        "after": {key: after[key] for key in changed},
+    }
+
+
 def event_record(
     *,
     action: str,

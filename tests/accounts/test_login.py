@@ -12,14 +12,9 @@ from django.db import connection
 from django.utils import timezone
 
 from accounts.errors import InvalidParameter
+from accounts.login import LOGIN_FAILED, login_attempt
 from accounts.models import PasswordPolicy, User
-from accounts.services import (
-    LOGIN_FAILED,
-    login_attempt,
-    login_profile_set,
-    password_change,
-    password_policy_set,
-)
+from accounts.services import login_profile_set, password_change, password_policy_set
 from audit.models import AuditEvent
 from policies.principal import RequestMeta
 from tests.conftest import PASSWORD, principal_for
@@ -62,7 +57,7 @@ def test_user_without_console_access_cannot_log_in(tenant):
 
 
 def test_unknown_user_still_runs_the_hasher(tenant):
-    with mock.patch("accounts.services._burn_hash_time", wraps=lambda pw: None) as burn:
+    with mock.patch("accounts.login._burn_hash_time", wraps=lambda pw: None) as burn:
         attempt("ghost@acme.iam.localhost")
     burn.assert_called_once()
 

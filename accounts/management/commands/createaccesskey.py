@@ -7,9 +7,9 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from accounts.access_keys import access_key_create
 from accounts.errors import IamError
+from accounts.login import resolve_login
 from accounts.models import User
 from accounts.selectors import principal_for_user
-from accounts.services import resolve_login
 from policies.principal import RequestMeta
 
 

@@ -1,0 +1,147 @@
+"""Console sign-in: resolve the login name, check the password under the account's lock rules,
+step-up re-authentication, and the audit events of all three.
+
+Every failure gets the same message; an unknown user still costs a hash; a locked user is
+refused before hashing; failure counters are updated atomically in single UPDATE statements.
+"""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+from django.conf import settings
+from django.db.models import F, Q
+from django.utils import timezone
+
+from accounts.models import User
+from accounts.passwords import password_expired
+from accounts.services import policy_of
+from audit.services import event_record
+from policies.principal import Principal, RequestMeta
+
+LOGIN_FAILED = "The login name or password is incorrect, or the account is temporarily locked."
+LOCK_WINDOW = timedelta(hours=1)
+_DUMMY_HASH: list[str] = []
+
+
+@dataclass(frozen=True)
+class LoginResult:
+    user: User | None
+    message: str = ""
+    must_change_password: bool = False
+
+
+def resolve_login(identifier: str) -> User | None:
+    """Find the identity behind a login name: name@alias.<domain> for RAM users, email for root."""
+    identifier = identifier.strip()
+    if "@" not in identifier or len(identifier) > 320:
+        return None
+    local, _, domain = identifier.rpartition("@")
+    domain = domain.lower()
+    suffix = "." + settings.IAM_LOGON_DOMAIN
+    users = User.objects.select_related("account")
+    if domain.endswith(suffix):
+        tenant = domain[: -len(suffix)]
+        return users.filter(
+            Q(account__alias__iexact=tenant) | Q(account__uid=tenant),
+            kind=User.Kind.RAM_USER,
+            name__iexact=local,
+        ).first()
+    return users.filter(kind=User.Kind.ROOT, email__iexact=identifier).first()
+
+
+def _burn_hash_time(password: str) -> None:
+    """Run the hasher for unknown users so timing does not reveal who exists."""
+    from django.contrib.auth.hashers import check_password, make_password
+
+    if not _DUMMY_HASH:
+        _DUMMY_HASH.append(make_password(secrets.token_urlsafe(16)))
+    check_password(password, _DUMMY_HASH[0])
+
+
+def _record_failure(user: User, now: Any) -> None:
+    """Count a failure atomically; lock for an hour at the policy's MaxLoginAttemps."""
+    window_open = Q(failed_login_window_start__gte=now - LOCK_WINDOW)
+    counted = User.objects.filter(window_open, pk=user.pk).update(
+        failed_login_count=F("failed_login_count") + 1
+    )
+    if not counted:
+        stale = User.objects.filter(~window_open | Q(failed_login_window_start=None), pk=user.pk)
+        if not stale.update(failed_login_count=1, failed_login_window_start=now):
+            User.objects.filter(pk=user.pk).update(failed_login_count=F("failed_login_count") + 1)
+    limit = policy_of(user).max_login_attempts
+    if limit:
+        User.objects.filter(pk=user.pk, failed_login_count__gte=limit).update(
+            locked_until=now + LOCK_WINDOW, failed_login_count=0, failed_login_window_start=None
+        )
+
+
+def login_attempt(*, identifier: str, password: str, meta: RequestMeta) -> LoginResult:
+    """Check a console login. Every failure gets the same message; each is audited."""
+    now = timezone.now()
+    user = resolve_login(identifier)
+    if user is None or not user.console_access:
+        _burn_hash_time(password)
+        reason = "unknown_user" if user is None else "no_console_access"
+        _login_event(user, meta, "error", reason, identifier)
+        return LoginResult(None, LOGIN_FAILED)
+    if user.locked_until and user.locked_until > now:
+        _login_event(user, meta, "error", "locked", identifier)
+        return LoginResult(None, LOGIN_FAILED)
+    if len(password) > settings.IAM_PASSWORD_MAX_LENGTH or not user.check_password(password):
+        _record_failure(user, now)
+        _login_event(user, meta, "error", "wrong_password", identifier)
+        return LoginResult(None, LOGIN_FAILED)
+    policy = policy_of(user)
+    expired = password_expired(user, policy)
+    if expired and policy.hard_expiry:
+        _login_event(user, meta, "error", "password_expired", identifier)
+        return LoginResult(None, "Your password has expired. Ask an administrator to reset it.")
+    User.objects.filter(pk=user.pk).update(
+        failed_login_count=0, failed_login_window_start=None, locked_until=None
+    )
+    _login_event(user, meta, "success", "", identifier)
+    return LoginResult(user, must_change_password=expired or user.password_reset_required)
+
+
+def _login_event(
+    user: User | None, meta: RequestMeta, outcome: str, reason: str, identifier: str
+) -> None:
+    event_record(
+        action="console:Login",
+        account=user.account_id if user else None,
+        actor_arn=user.arn if user else "",
+        actor_kind=user.kind if user else "",
+        meta=meta,
+        outcome=outcome,
+        error_code="LoginFailed" if reason else "",
+        details={"reason": reason, "login": identifier[:128]} if reason else {},
+    )
+
+
+def reauthenticate(*, actor: Principal, user: User, password: str) -> bool:
+    """Step-up: check the password again; failures count toward the account's lock."""
+    now = timezone.now()
+    locked = user.locked_until is not None and user.locked_until > now
+    ok = (
+        not locked
+        and len(password) <= settings.IAM_PASSWORD_MAX_LENGTH
+        and (user.check_password(password))
+    )
+    if not ok and not locked:
+        _record_failure(user, now)
+    event_record(
+        actor=actor,
+        action="console:Reauthenticate",
+        target_arn=user.arn,
+        outcome="success" if ok else "error",
+        error_code="" if ok else "LoginFailed",
+    )
+    return ok
+
+
+def logout_record(*, actor: Principal) -> None:
+    event_record(actor=actor, action="console:Logout", target_arn=actor.arn)

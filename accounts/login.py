@@ -7,17 +7,21 @@ refused before hashing; failure counters are updated atomically in single UPDATE
 
 from __future__ import annotations
 
+import ipaddress
 import secrets
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
+from django.core.cache import cache
 from django.db.models import F, Q
 from django.utils import timezone
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from accounts.models import User
 from accounts.passwords import password_expired
+from accounts.preferences import security_preference_of
 from accounts.services import policy_of
 from audit.services import event_record
 from policies.principal import Principal, RequestMeta
@@ -62,7 +66,7 @@ def _burn_hash_time(password: str) -> None:
     check_password(password, _DUMMY_HASH[0])
 
 
-def _record_failure(user: User, now: Any) -> None:
+def record_failure(user: User, now: Any) -> None:
     """Count a failure atomically; lock for an hour at the policy's MaxLoginAttemps."""
     window_open = Q(failed_login_window_start__gte=now - LOCK_WINDOW)
     counted = User.objects.filter(window_open, pk=user.pk).update(
@@ -74,16 +78,66 @@ def _record_failure(user: User, now: Any) -> None:
             User.objects.filter(pk=user.pk).update(failed_login_count=F("failed_login_count") + 1)
     limit = policy_of(user).max_login_attempts
     if limit:
-        User.objects.filter(pk=user.pk, failed_login_count__gte=limit).update(
+        locked = User.objects.filter(pk=user.pk, failed_login_count__gte=limit).update(
             locked_until=now + LOCK_WINDOW, failed_login_count=0, failed_login_window_start=None
         )
+        if locked:
+            event_record(
+                action="console:Lockout",
+                account=user.account_id,
+                actor_arn=user.arn,
+                actor_kind=user.kind,
+                target_arn=user.arn,
+                outcome="denied",
+                details={"attempts": limit, "minutes": 60},
+            )
+
+
+def clear_failures(user: User) -> None:
+    """A complete sign-in (all factors) disregards earlier failures."""
+    User.objects.filter(pk=user.pk).update(
+        failed_login_count=0, failed_login_window_start=None, locked_until=None
+    )
+
+
+def _ip_key(meta: RequestMeta) -> str:
+    return f"login-failures-ip:{meta.source_ip or 'unknown'}"
+
+
+def ip_blocked(meta: RequestMeta) -> bool:
+    """Too many failed sign-ins from this address in the last hour, across all users."""
+    return (cache.get(_ip_key(meta)) or 0) >= settings.IAM_LOGIN_FAILURES_PER_IP
+
+
+def _count_ip_failure(meta: RequestMeta) -> None:
+    key = _ip_key(meta)
+    if not cache.add(key, 1, timeout=3600):
+        try:
+            cache.incr(key)
+        except ValueError:  # expired between add and incr
+            cache.add(key, 1, timeout=3600)
+
+
+def network_allowed(user: User, meta: RequestMeta) -> bool:
+    masks = security_preference_of(user.account_id).login_network_masks
+    if not masks:
+        return True
+    try:
+        address = ipaddress.ip_address(meta.source_ip or "")
+    except ValueError:
+        return False
+    return any(address in ipaddress.ip_network(m, strict=False) for m in masks.split(";") if m)
 
 
 def login_attempt(*, identifier: str, password: str, meta: RequestMeta) -> LoginResult:
     """Check a console login. Every failure gets the same message; each is audited."""
     now = timezone.now()
+    if ip_blocked(meta):
+        _login_event(None, meta, "error", "ip_rate_limited", identifier)
+        return LoginResult(None, LOGIN_FAILED)
     user = resolve_login(identifier)
     if user is None or not user.console_access:
+        _count_ip_failure(meta)
         _burn_hash_time(password)
         reason = "unknown_user" if user is None else "no_console_access"
         _login_event(user, meta, "error", reason, identifier)
@@ -92,7 +146,8 @@ def login_attempt(*, identifier: str, password: str, meta: RequestMeta) -> Login
         _login_event(user, meta, "error", "locked", identifier)
         return LoginResult(None, LOGIN_FAILED)
     if len(password) > settings.IAM_PASSWORD_MAX_LENGTH or not user.check_password(password):
-        _record_failure(user, now)
+        _count_ip_failure(meta)
+        record_failure(user, now)
         _login_event(user, meta, "error", "wrong_password", identifier)
         return LoginResult(None, LOGIN_FAILED)
     policy = policy_of(user)
@@ -100,9 +155,15 @@ def login_attempt(*, identifier: str, password: str, meta: RequestMeta) -> Login
     if expired and policy.hard_expiry:
         _login_event(user, meta, "error", "password_expired", identifier)
         return LoginResult(None, "Your password has expired. Ask an administrator to reset it.")
-    User.objects.filter(pk=user.pk).update(
-        failed_login_count=0, failed_login_window_start=None, locked_until=None
-    )
+    if not network_allowed(user, meta):
+        _login_event(user, meta, "error", "network_not_allowed", identifier)
+        return LoginResult(
+            None,
+            "Console sign-in is not allowed from your network "
+            f"({meta.source_ip}). Ask an administrator.",
+        )
+    if not TOTPDevice.objects.filter(user=user, confirmed=True).exists():
+        clear_failures(user)  # with MFA, only the second factor completes the sign-in
     _login_event(user, meta, "success", "", identifier)
     return LoginResult(user, must_change_password=expired or user.password_reset_required)
 
@@ -123,16 +184,21 @@ def _login_event(
 
 
 def reauthenticate(*, actor: Principal, user: User, password: str) -> bool:
-    """Step-up: check the password again; failures count toward the account's lock."""
+    """Step-up: the password, or a current TOTP code when the user has MFA. Failures count
+    toward the account's lock."""
     now = timezone.now()
     locked = user.locked_until is not None and user.locked_until > now
-    ok = (
-        not locked
-        and len(password) <= settings.IAM_PASSWORD_MAX_LENGTH
-        and (user.check_password(password))
-    )
+    totp = TOTPDevice.objects.filter(user=user, confirmed=True).first()
+    if not locked and totp is not None and password.isdigit() and len(password) == 6:
+        ok = bool(totp.verify_token(password))  # django-otp: replay-protected and throttled
+    else:
+        ok = (
+            not locked
+            and len(password) <= settings.IAM_PASSWORD_MAX_LENGTH
+            and user.check_password(password)
+        )
     if not ok and not locked:
-        _record_failure(user, now)
+        record_failure(user, now)
     event_record(
         actor=actor,
         action="console:Reauthenticate",

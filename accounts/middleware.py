@@ -14,6 +14,7 @@ from accounts.selectors import principal_for_user
 from policies.principal import Principal, RequestMeta
 
 PASSWORD_GATE_EXEMPT = ("/console/password", "/console/logout", "/static/")
+MFA_GATE_EXEMPT = ("/console/mfa/enroll", "/console/logout", "/static/")
 
 
 def request_meta(request: HttpRequest) -> RequestMeta:
@@ -49,6 +50,12 @@ class ConsolePrincipalMiddleware:
         if user.is_authenticated and isinstance(user, User):
             request.principal = console_principal(request, user, meta)  # type: ignore[attr-defined]
             gated = request.path.startswith("/console/")
+            if (
+                gated
+                and request.session.get("mfa_enrollment_required")
+                and not request.path.startswith(MFA_GATE_EXEMPT)
+            ):
+                return redirect("accounts:mfa_enroll")
             if (
                 gated
                 and request.session.get("must_change_password")

@@ -82,6 +82,8 @@ class User(AbstractBaseUser):
     failed_login_count = models.PositiveIntegerField(default=0)
     failed_login_window_start = models.DateTimeField(null=True, blank=True)
     locked_until = models.DateTimeField(null=True, blank=True)
+    # Bumped to revoke every "remember this device" ticket of the user at once.
+    mfa_ticket_version = models.PositiveIntegerField(default=1)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -162,6 +164,11 @@ class SecurityPreference(models.Model):
     allow_user_to_manage_mfa_devices = models.BooleanField(default=True)
     login_session_duration = models.PositiveSmallIntegerField(default=6)  # hours, 1–24
     login_network_masks = models.CharField(max_length=512, blank=True)  # ";"-separated CIDRs
+    mfa_requirement = models.CharField(
+        max_length=8,
+        choices=[("off", "Off"), ("admins", "Administrators"), ("all", "All console users")],
+        default="off",
+    )
     updated_at = models.DateTimeField(auto_now=True)
 
     def __str__(self) -> str:

@@ -1,12 +1,19 @@
 from django.urls import path
 
-from accounts import key_views, views
+from accounts import key_views, login_views, mfa_views, views
 
 app_name = "accounts"
 urlpatterns = [
     path("", views.overview, name="overview"),
-    path("login", views.login_view, name="login"),
-    path("logout", views.logout_view, name="logout"),
+    path("login", login_views.login_view, name="login"),
+    path("login/mfa", login_views.login_mfa, name="login_mfa"),
+    path("logout", login_views.logout_view, name="logout"),
+    path("mfa/enroll", mfa_views.enroll, name="mfa_enroll"),
+    path("credentials/mfa", mfa_views.my_mfa, name="my_mfa"),
+    path("credentials/mfa/recovery-codes", mfa_views.regenerate_codes, name="mfa_codes"),
+    path("credentials/mfa/remove", mfa_views.remove_own, name="mfa_remove"),
+    path("credentials/mfa/forget-devices", mfa_views.forget_devices, name="mfa_forget"),
+    path("users/<str:name>/mfa/unbind", mfa_views.unbind_user, name="mfa_unbind"),
     path("password", views.password_change, name="password_change"),
     path("welcome", views.welcome, name="welcome"),
     path("reauth", key_views.reauthenticate, name="reauth"),

@@ -5,22 +5,19 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib import messages
-from django.contrib.auth import login, logout, update_session_auth_hash
-from django.contrib.auth.decorators import login_not_required
+from django.contrib.auth import update_session_auth_hash
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST
 
-from accounts import login as signin
-from accounts import preferences, selectors, services
+from accounts import mfa, preferences, selectors, services
 from accounts.arns import account_resource
 from accounts.console import confirm, handle_iam_errors, paginate, render_error
 from accounts.errors import IamError
 from accounts.forms import (
     AdministratorForm,
     AliasForm,
-    LoginForm,
     LoginProfileForm,
     PasswordChangeForm,
     PasswordPolicyForm,
@@ -29,49 +26,10 @@ from accounts.forms import (
     UserEditForm,
 )
 from accounts.models import AccessKey, PasswordPolicy, User
-from accounts.stepup import mark_recent_auth
 from groups.selectors import groups_for, memberships_of
 from policies.guards import allowed, require
 from policies.selectors import attachments_for_user, get_policy
 from policies.services import policy_attach
-
-
-@login_not_required
-@require_http_methods(["GET", "POST"])
-def login_view(request: HttpRequest) -> HttpResponse:
-    if request.user.is_authenticated:
-        return redirect("accounts:overview")
-    form = LoginForm(request.POST or None)
-    error = ""
-    if request.method == "POST" and form.is_valid():
-        result = signin.login_attempt(
-            identifier=form.cleaned_data["login"],
-            password=form.cleaned_data["password"],
-            meta=request.meta,  # type: ignore[attr-defined]
-        )
-        if result.user is not None:
-            login(request, result.user, backend="accounts.backends.ConsoleBackend")
-            mark_recent_auth(request)  # a fresh login counts as recent authentication
-            request.session["must_change_password"] = result.must_change_password
-            if result.must_change_password:
-                messages.warning(request, "You must choose a new password before continuing.")
-                return redirect("accounts:password_change")
-            return redirect("accounts:overview")
-        error = result.message
-    elif request.method == "POST":
-        error = "Enter your login name (name@alias.domain, or the root email) and password."
-    return render(
-        request, "accounts/login.html", {"form": form, "error": error}, status=401 if error else 200
-    )
-
-
-@require_POST
-def logout_view(request: HttpRequest) -> HttpResponse:
-    if request.principal is not None:  # type: ignore[attr-defined]
-        signin.logout_record(actor=request.principal)  # type: ignore[attr-defined]
-    logout(request)
-    messages.info(request, "You have been signed out.")
-    return redirect("accounts:login")
 
 
 @require_http_methods(["GET", "POST"])
@@ -106,6 +64,7 @@ def overview(request: HttpRequest) -> HttpResponse:
     principal = request.principal  # type: ignore[attr-defined]
     account = request.user.account  # type: ignore[union-attr]
     has_admin = selectors.administrator_exists(account.pk)
+    root = User.objects.get(account=account, kind=User.Kind.ROOT)
     if principal.is_root and not has_admin and not request.session.get("welcome_seen"):
         request.session["welcome_seen"] = True
         return redirect("accounts:welcome")
@@ -121,7 +80,7 @@ def overview(request: HttpRequest) -> HttpResponse:
         counts["custom_policies"] = account.policies.count()
     checklist = [
         ("An administrator RAM user exists, so root can stay out of daily use", has_admin),
-        ("Root has an MFA device", False),
+        ("Root has an MFA device", mfa.has_mfa(root)),
         ("No user mixes console and programmatic access", counts.get("both_users", 0) == 0),
         (
             "Password policy requires at least 15 characters or MFA",
@@ -136,6 +95,7 @@ def overview(request: HttpRequest) -> HttpResponse:
             "counts": counts,
             "checklist": checklist,
             "has_admin": has_admin,
+            "root_without_mfa": principal.is_root and not mfa.has_mfa(root),
         },
     )
 

@@ -147,8 +147,14 @@ LOGIN_URL = "/console/login"
 LOGIN_REDIRECT_URL = "/console/"
 
 PASSWORD_HASHERS = ["accounts.hashers.IamArgon2PasswordHasher"]
+OTP_TOTP_ISSUER = "iamconsole"
+OTP_TOTP_THROTTLE_FACTOR = 1  # delays of 1, 2, 4, 8 … s after failed codes (per device)
+OTP_STATIC_THROTTLE_FACTOR = 1
+
 # Passwords longer than this are refused before hashing (CPU/memory DoS guard).
 IAM_PASSWORD_MAX_LENGTH = 1024
+# Failed console sign-ins per source address per hour, across users, before refusing it.
+IAM_LOGIN_FAILURES_PER_IP = int(os.environ.get("IAM_LOGIN_FAILURES_PER_IP", "100"))
 
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"

@@ -44,3 +44,17 @@ document.addEventListener("DOMContentLoaded", () => {
     });
   }
 });
+
+// Recovery codes: download as a text file.
+document.addEventListener("DOMContentLoaded", () => {
+  const button = document.getElementById("download-codes");
+  if (!button) return;
+  button.addEventListener("click", () => {
+    const text = document.getElementById("recovery-codes").textContent;
+    const link = document.createElement("a");
+    link.href = URL.createObjectURL(new Blob([text], { type: "text/plain" }));
+    link.download = "iamconsole-recovery-codes.txt";
+    link.click();
+    URL.revokeObjectURL(link.href);
+  });
+});

@@ -118,6 +118,15 @@ class SecurityPreferenceForm(forms.Form):
     enable_save_mfa_ticket = forms.BooleanField(
         required=False, label="Allow “remember this device for 7 days” after MFA"
     )
+    mfa_requirement = forms.ChoiceField(
+        choices=[
+            ("off", "Not required"),
+            ("admins", "Required for administrators"),
+            ("all", "Required for all console users"),
+        ],
+        label="Require MFA at sign-in",
+        help_text="Users without a device are led to bind one at their next sign-in.",
+    )
     login_session_duration = forms.IntegerField(
         min_value=1, max_value=24, help_text="Hours a console session lasts."
     )

@@ -22,6 +22,7 @@ PREFERENCE_FIELDS = (
     "allow_user_to_manage_mfa_devices",
     "login_session_duration",
     "login_network_masks",
+    "mfa_requirement",
 )
 
 
@@ -58,6 +59,10 @@ def security_preference_set(*, actor: Principal, **values: Any) -> SecurityPrefe
         if field == "login_session_duration" and not 1 <= int(value) <= 24:
             raise InvalidParameter(
                 "InvalidParameter.LoginSessionDuration", "LoginSessionDuration is 1 to 24 hours."
+            )
+        if field == "mfa_requirement" and value not in ("off", "admins", "all"):
+            raise InvalidParameter(
+                "InvalidParameter.MFARequirement", "The MFA requirement is off, admins or all."
             )
         if field == "login_network_masks":
             value = _check_masks(value)

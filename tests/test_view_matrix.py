@@ -161,7 +161,11 @@ SPECS = [
     Spec(
         "security_preference",
         "/console/security/preference",
-        {"login_session_duration": "8", "allow_user_to_change_password": "on"},
+        {
+            "login_session_duration": "8",
+            "allow_user_to_change_password": "on",
+            "mfa_requirement": "off",
+        },
         ("ram:SetSecurityPreference",),
         object_url=False,
     ),

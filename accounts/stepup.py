@@ -24,6 +24,14 @@ def has_recent_auth(request: HttpRequest) -> bool:
     return isinstance(moment, int) and time.time() - moment <= STEP_UP_SECONDS
 
 
+def step_up_redirect(request: HttpRequest, next_url: str | None = None) -> HttpResponse | None:
+    """A redirect to re-authenticate, or None when the password was entered recently."""
+    if has_recent_auth(request):
+        return None
+    target = next_url or request.get_full_path()
+    return redirect("/console/reauth?" + urlencode({"next": target}))
+
+
 def require_recent_auth(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
     """Send the user to re-enter the password unless it did so in the last few minutes."""
 

@@ -26,6 +26,7 @@ from accounts.forms import (
     UserEditForm,
 )
 from accounts.models import AccessKey, PasswordPolicy, User
+from accounts.stepup import step_up_redirect
 from groups.selectors import groups_for, memberships_of
 from policies.guards import allowed, require
 from policies.selectors import attachments_for_user, get_policy
@@ -107,6 +108,8 @@ def welcome(request: HttpRequest) -> HttpResponse:
     principal = request.principal  # type: ignore[attr-defined]
     form = AdministratorForm(request.POST or None)
     context = {"form": form, "account": request.user.account}  # type: ignore[union-attr]
+    if request.method == "POST" and (step_up := step_up_redirect(request)) is not None:
+        return step_up  # the administrator gets AdministratorAccess: a fresh password first
     if request.method == "POST" and form.is_valid():
         try:
             user = services.user_create(
@@ -248,6 +251,9 @@ def user_edit(request: HttpRequest, name: str) -> HttpResponse:
 def user_delete(request: HttpRequest, name: str) -> HttpResponse:
     principal = request.principal  # type: ignore[attr-defined]
     user = selectors.get_user_for_actor(principal, name, action="ram:DeleteUser")
+    step_up = step_up_redirect(request, next_url=reverse("accounts:user_delete", args=[name]))
+    if step_up is not None:
+        return step_up
     if request.method == "POST":
         services.user_delete(actor=principal, user=user, force=True)
         messages.success(request, f"User {name} deleted.")
@@ -346,6 +352,11 @@ def security_settings(request: HttpRequest) -> HttpResponse:
     """Password policy (this URL's form), security preference and alias (their own URLs)."""
     principal = request.principal  # type: ignore[attr-defined]
     require(principal, "ram:GetPasswordPolicy", account_resource(principal.account_uid))
+    if request.method == "POST":
+        require(principal, "ram:SetPasswordPolicy", account_resource(principal.account_uid))
+        step_up = step_up_redirect(request, next_url=reverse("accounts:security"))
+        if step_up is not None:
+            return step_up
     form = PasswordPolicyForm(request.POST) if request.method == "POST" else None
     context = _security_context(request, form=form)
     if form is not None and form.is_valid():
@@ -362,6 +373,10 @@ def security_settings(request: HttpRequest) -> HttpResponse:
 @handle_iam_errors
 def security_preference(request: HttpRequest) -> HttpResponse:
     principal = request.principal  # type: ignore[attr-defined]
+    require(principal, "ram:SetSecurityPreference", account_resource(principal.account_uid))
+    step_up = step_up_redirect(request, next_url=reverse("accounts:security"))
+    if step_up is not None:
+        return step_up
     form = SecurityPreferenceForm(request.POST)
     if form.is_valid():
         try:
@@ -379,6 +394,11 @@ def security_preference(request: HttpRequest) -> HttpResponse:
 @handle_iam_errors
 def account_alias(request: HttpRequest) -> HttpResponse:
     principal = request.principal  # type: ignore[attr-defined]
+    action = "ram:SetAccountAlias" if request.POST.get("alias") else "ram:ClearAccountAlias"
+    require(principal, action, account_resource(principal.account_uid))
+    step_up = step_up_redirect(request, next_url=reverse("accounts:security"))
+    if step_up is not None:
+        return step_up
     form = AliasForm(request.POST)
     if form.is_valid():
         try:

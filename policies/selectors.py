@@ -51,6 +51,22 @@ def statements_for_user(user_pk: int | None) -> list[tuple[Statement, StatementS
     return result
 
 
+PRIVILEGED_PROBES = ("ram:AttachPolicyToUser", "ram:CreateAccessKey", "ram:CreateUser")
+
+
+def is_privileged(policy: Policy) -> bool:
+    """Whether the policy grants RAM administration (AdministratorAccess, ram:* and alike)."""
+    from policies.engine import CompiledPolicySet, SourcedStatement
+
+    version = policy.versions.filter(is_default=True).first()
+    if version is None:
+        return False
+    parsed = parsed_version(version.pk, version.document)
+    compiled = CompiledPolicySet(SourcedStatement(s, None) for s in parsed.statements)
+    context = {"acs:mfapresent": True, "acs:securetransport": True}
+    return all(compiled.decide(probe, "*", context).allowed for probe in PRIVILEGED_PROBES)
+
+
 def policies_visible_to(account: Account) -> QuerySet[Policy]:
     """System policies plus the account's custom ones, with attachment counts."""
     return (

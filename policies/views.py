@@ -16,6 +16,7 @@ from accounts.console import confirm, handle_iam_errors, paginate, render_error
 from accounts.errors import IamError, NotFound
 from accounts.models import User
 from accounts.selectors import get_user_for_actor, principal_for_user
+from accounts.stepup import step_up_redirect
 from groups.models import Group
 from groups.selectors import get_group_for_actor
 from policies import services
@@ -31,7 +32,12 @@ from policies.forms import (
 from policies.guards import allowed, require
 from policies.models import Policy
 from policies.principal import Principal
-from policies.selectors import get_policy, policies_visible_to, statements_for_user
+from policies.selectors import (
+    get_policy,
+    is_privileged,
+    policies_visible_to,
+    statements_for_user,
+)
 
 
 def _policy_for_actor(
@@ -259,6 +265,10 @@ def attach(request: HttpRequest, kind: str, name: str) -> HttpResponse:
             policy_type, _, policy_name = form.cleaned_data["policy"].partition("/")
             try:
                 policy = _policy_for_actor(principal, policy_type, policy_name)
+                if is_privileged(policy):  # granting RAM administration needs a fresh password
+                    step_up = step_up_redirect(request, next_url=request.path)
+                    if step_up is not None:
+                        return step_up
                 target_kw: dict[str, Any] = {noun.lower(): target}
                 services.policy_attach(actor=principal, policy=policy, **target_kw)
             except IamError as exc:

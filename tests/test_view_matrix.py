@@ -330,3 +330,69 @@ def test_administrator_succeeds_with_one_audit_event(world, spec):
     assert tuple(new.values_list("action", flat=True)) == spec.actions
     assert all(e.outcome == "success" and e.actor_arn == world["admin"].arn for e in new)
     assert all(e.account_id == world["tenant"].account.pk for e in new)
+
+
+@pytest.mark.parametrize("spec", SPECS, ids=lambda s: s.name)
+def test_session_without_required_mfa_is_sent_to_enrollment(world, spec):
+    """An administrator whose account requires MFA but who has not bound a device yet."""
+    before = snapshot(world["tenant"])
+    client = client_for(world["admin"])
+    session = client.session
+    session["mfa_enrollment_required"] = True
+    session.save()
+    response = client.post(url_of(spec, world), spec.data)
+    assert response.status_code == 302 and response["Location"] == "/console/mfa/enroll"
+    assert snapshot(world["tenant"]) == before
+
+
+STEP_UP_SPECS = [
+    s
+    for s in SPECS
+    if s.name
+    in {
+        "user_delete",
+        "security",
+        "security_preference",
+        "account_alias",
+        "key_create",
+        "welcome",
+    }
+]
+
+
+@pytest.mark.parametrize("spec", STEP_UP_SPECS, ids=lambda s: s.name)
+def test_sensitive_actions_need_a_recent_password(world, spec):
+    before = snapshot(world["tenant"])
+    client = client_for(world["admin"])
+    session = client.session
+    session["reauthenticated_at"] = int(time.time()) - 3600
+    session.save()
+    response = client.post(url_of(spec, world), spec.data)
+    assert response.status_code == 302 and response["Location"].startswith("/console/reauth")
+    assert snapshot(world["tenant"]) == before
+
+
+def test_attaching_an_administrator_policy_needs_a_recent_password(world):
+    client = client_for(world["admin"])
+    session = client.session
+    session["reauthenticated_at"] = int(time.time()) - 3600
+    session.save()
+    response = client.post(
+        "/console/users/bob/policies/attach", {"policy": "System/AdministratorAccess"}
+    )
+    assert response["Location"].startswith("/console/reauth")
+    assert not User.objects.get(name="bob").policy_attachments.exists()
+    harmless = client.post(
+        "/console/users/bob/policies/attach", {"policy": "System/ReadOnlyAccess"}
+    )
+    assert harmless["Location"] == "/console/users/bob/"
+    assert User.objects.get(name="bob").policy_attachments.count() == 1
+
+
+def test_security_headers(world):
+    response = client_for(world["admin"]).get("/console/")
+    csp = response["Content-Security-Policy"]
+    assert "script-src 'self'" in csp and "frame-ancestors 'none'" in csp
+    assert "unsafe-inline" not in csp.split("script-src")[1].split(";")[0]
+    assert response["X-Frame-Options"] == "DENY"
+    assert response["Referrer-Policy"] == "same-origin"

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from accounts import access_keys, preferences, selectors, services
+from accounts import access_keys, mfa, preferences, selectors, services, virtual_mfa
 from accounts.arns import account_resource
 from accounts.errors import Conflict, NotFound
-from accounts.models import AccessKey, PasswordPolicy, User
+from accounts.models import AccessKey, PasswordPolicy, User, VirtualMFADevice
 from openapi.params import iso, page
 from openapi.registry import RAM, ApiCall, action
 from policies.guards import require
@@ -369,3 +369,93 @@ def set_account_alias(call: ApiCall) -> dict[str, Any]:
 def clear_account_alias(call: ApiCall) -> dict[str, Any]:
     preferences.account_alias_set(actor=call.principal, alias="")
     return {}
+
+
+# --- MFA devices ----------------------------------------------------------------------------
+
+
+@action(RAM, "CreateVirtualMFADevice")
+def create_virtual_mfa_device(call: ApiCall) -> dict[str, Any]:
+    device, seed, png = virtual_mfa.device_create(
+        actor=call.principal, name=call.params.text("VirtualMFADeviceName", required=True)
+    )
+    return {
+        "VirtualMFADevice": {
+            "SerialNumber": device.serial_number,
+            "Base32StringSeed": seed,
+            "QRCodePNG": png,
+        }
+    }
+
+
+@action(RAM, "BindMFADevice")
+def bind_mfa_device(call: ApiCall) -> dict[str, Any]:
+    user = selectors.find_user(
+        call.principal.account_id, call.params.text("UserName", required=True)
+    )
+    virtual_mfa.device_bind(
+        actor=call.principal,
+        serial=call.params.text("SerialNumber", required=True),
+        user=user,
+        code1=call.params.text("AuthenticationCode1", required=True),
+        code2=call.params.text("AuthenticationCode2", required=True),
+    )
+    return {}
+
+
+@action(RAM, "UnbindMFADevice")
+def unbind_mfa_device(call: ApiCall) -> dict[str, Any]:
+    user = selectors.find_user(
+        call.principal.account_id, call.params.text("UserName", required=True)
+    )
+    device = virtual_mfa.device_of(user)
+    if device is None and not mfa.has_mfa(user):
+        raise NotFound("EntityNotExist.User.MFADevice", f"The user {user.name} has no MFA device.")
+    serial = device.serial_number if device else ""
+    mfa.unbind(actor=call.principal, user=user)
+    return {"MFADevice": {"SerialNumber": serial}}
+
+
+@action(RAM, "DeleteVirtualMFADevice")
+def delete_virtual_mfa_device(call: ApiCall) -> dict[str, Any]:
+    virtual_mfa.device_delete(
+        actor=call.principal, serial=call.params.text("SerialNumber", required=True)
+    )
+    return {}
+
+
+@action(RAM, "ListVirtualMFADevices")
+def list_virtual_mfa_devices(call: ApiCall) -> dict[str, Any]:
+    require(
+        call.principal, "ram:ListVirtualMFADevices", f"acs:ram:*:{call.principal.account_uid}:mfa/*"
+    )
+    devices = (
+        VirtualMFADevice.objects.filter(account_id=call.principal.account_id)
+        .select_related("account", "user")
+        .order_by("name")
+    )
+    rows = []
+    for device in devices:
+        row: dict[str, Any] = {
+            "SerialNumber": device.serial_number,
+            "ActivateDate": iso(device.activated_at),
+        }
+        if device.user:
+            row["User"] = {
+                "UserId": device.user.user_id,
+                "UserName": device.user.name,
+                "DisplayName": device.user.display_name,
+            }
+        rows.append(row)
+    return {"VirtualMFADevices": {"VirtualMFADevice": rows}}
+
+
+@action(RAM, "GetUserMFAInfo")
+def get_user_mfa_info(call: ApiCall) -> dict[str, Any]:
+    user = selectors.get_user_for_actor(
+        call.principal, call.params.text("UserName", required=True), action="ram:GetUserMFAInfo"
+    )
+    device = virtual_mfa.device_of(user)
+    if device is None:
+        raise NotFound("EntityNotExist.User.MFADevice", f"The user {user.name} has no MFA device.")
+    return {"MFADevice": {"SerialNumber": device.serial_number, "Type": "VMFA"}}

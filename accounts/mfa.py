@@ -31,6 +31,7 @@ from accounts.errors import Conflict, InvalidParameter
 from accounts.login import record_failure
 from accounts.models import User
 from accounts.preferences import security_preference_of
+from accounts.virtual_mfa import forget_user_devices, record_console_enrollment
 from audit.services import event_record
 from policies.authorization import authorize
 from policies.principal import Principal
@@ -121,6 +122,7 @@ def enrollment_confirm(*, actor: Principal, user: User, code: str) -> list[str]:
         )
     with transaction.atomic():
         TOTPDevice.objects.filter(pk=device.pk).update(confirmed=True)
+        record_console_enrollment(user, device)
         codes = _replace_recovery_codes(user)
         User.objects.filter(pk=user.pk).update(mfa_bind_required=False)
         event_record(
@@ -248,7 +250,7 @@ def unbind(*, actor: Principal, user: User) -> None:
     with transaction.atomic():
         removed = TOTPDevice.objects.filter(user=user).count()
         TOTPDevice.objects.filter(user=user).delete()
-        StaticDevice.objects.filter(user=user).delete()
+        forget_user_devices(user)
         User.objects.filter(pk=user.pk).update(mfa_ticket_version=F("mfa_ticket_version") + 1)
         event_record(
             actor=actor,

@@ -200,3 +200,31 @@ class AccessKey(models.Model):
     @property
     def is_active(self) -> bool:
         return self.status == self.Status.ACTIVE
+
+
+class VirtualMFADevice(models.Model):
+    """A virtual MFA device of the account (reference §5.4): created, then bound to one user.
+
+    The seed is sealed at rest until binding moves it into the user's django-otp TOTPDevice.
+    """
+
+    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="mfa_devices")
+    name = models.CharField(max_length=64)
+    seed_sealed = models.CharField(max_length=256)
+    user = models.OneToOneField(
+        User, null=True, blank=True, on_delete=models.SET_NULL, related_name="virtual_mfa"
+    )
+    activated_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint("account", Lower("name"), name="uniq_mfa_device_name")
+        ]
+
+    def __str__(self) -> str:
+        return self.serial_number
+
+    @property
+    def serial_number(self) -> str:
+        return f"acs:ram::{self.account.uid}:mfa/{self.name}"

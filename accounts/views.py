@@ -194,7 +194,13 @@ def user_detail(request: HttpRequest, name: str) -> HttpResponse:
     flags["AddUserToGroup"] = allowed(
         principal, "ram:AddUserToGroup", f"acs:ram:*:{principal.account_uid}:group/*"
     )
-    for action in ("ListAccessKeys", "CreateAccessKey", "UpdateAccessKey", "DeleteAccessKey"):
+    for action in (
+        "ListAccessKeys",
+        "CreateAccessKey",
+        "UpdateAccessKey",
+        "DeleteAccessKey",
+        "UnbindMFADevice",
+    ):
         flags[action] = allowed(principal, f"ram:{action}", arn)
     keys = AccessKey.objects.filter(user=user) if flags["ListAccessKeys"] else None
     memberships = memberships_of(user) if flags["ListGroupsForUser"] else None
@@ -215,6 +221,7 @@ def user_detail(request: HttpRequest, name: str) -> HttpResponse:
             "attachments": attachments,
             "group_choices": group_choices,
             "keys": keys,
+            "has_mfa": mfa.has_mfa(user),
             "key_base": f"/console/users/{user.name}/access-keys",
         },
     )

@@ -396,3 +396,19 @@ def test_security_headers(world):
     assert "unsafe-inline" not in csp.split("script-src")[1].split(";")[0]
     assert response["X-Frame-Options"] == "DENY"
     assert response["Referrer-Policy"] == "same-origin"
+
+
+def test_unbind_matrix(world):
+    """The administrator's unbind of a user's MFA device, for the four callers."""
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    bob = User.objects.get(name="bob")
+    TOTPDevice.objects.create(user=bob, confirmed=True)
+    url = "/console/users/bob/mfa/unbind"
+    assert client_for(None).post(url)["Location"].startswith("/console/login")
+    assert client_for(world["outsider"]).post(url).status_code == 404
+    assert client_for(world["plain"]).post(url).status_code == 403
+    assert TOTPDevice.objects.filter(user=bob).exists()
+    assert client_for(world["admin"]).post(url).status_code == 302
+    assert not TOTPDevice.objects.filter(user=bob).exists()
+    assert AuditEvent.objects.filter(action="ram:UnbindMFADevice", outcome="success").count() == 1

@@ -7,9 +7,11 @@ from urllib.parse import urlencode
 
 import pytest
 from django.test import Client
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from accounts.access_keys import access_key_create
-from accounts.models import AccessKey, SecurityPreference, User
+from accounts.models import AccessKey, SecurityPreference, User, VirtualMFADevice
+from accounts.virtual_mfa import device_create, record_console_enrollment
 from audit.models import AuditEvent
 from groups.services import group_add_user, group_create
 from policies.services import policy_attach, policy_create, policy_version_create
@@ -69,6 +71,9 @@ ACTIONS = [
     ("SetSecurityPreference", {"AllowUserToManageAccessKeys": "True"}, False),
     ("SetAccountAlias", {"AccountAlias": "acme-two"}, False),
     ("ClearAccountAlias", {}, False),
+    ("CreateVirtualMFADevice", {"VirtualMFADeviceName": "new-phone"}, False),
+    ("DeleteVirtualMFADevice", {"SerialNumber": "{spare}"}, True),
+    ("UnbindMFADevice", {"UserName": "carol"}, True),
 ]
 
 
@@ -93,7 +98,10 @@ def world(tenant, other_tenant, api_for):
     policy_version_create(actor=root, policy=p1, document=DOC)
     policy_attach(actor=root, policy=p1, user=carol)
     policy_create(actor=root, name="Spare", document=DOC)
+    spare, _, _ = device_create(actor=root, name="spare-mfa")
+    record_console_enrollment(carol, TOTPDevice.objects.create(user=carol, confirmed=True))
     return {
+        "spare": spare.serial_number,
         "tenant": tenant,
         "bobkey": bob_key.access_key_id,
         "admin": api_for(admin),
@@ -103,7 +111,10 @@ def world(tenant, other_tenant, api_for):
 
 
 def fill(params: dict, world) -> dict:
-    return {k: v.replace("{bobkey}", world["bobkey"]) for k, v in params.items()}
+    return {
+        k: v.replace("{bobkey}", world["bobkey"]).replace("{spare}", world["spare"])
+        for k, v in params.items()
+    }
 
 
 def state(world) -> tuple:
@@ -115,6 +126,13 @@ def state(world) -> tuple:
         .values_list("access_key_id", "status")
     )
     preference = tuple(SecurityPreference.objects.filter(account=account).values_list())
+    devices = tuple(
+        VirtualMFADevice.objects.filter(account=account)
+        .order_by("pk")
+        .values_list("name", "user_id")
+    )
+    totps = TOTPDevice.objects.filter(user__account=account).count()
+    preference = (preference, devices, totps)
     return snapshot(world["tenant"]), keys, account.alias, preference
 
 

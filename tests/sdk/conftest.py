@@ -48,7 +48,8 @@ class TeaClient:
         if self.algorithm:
             config.signature_algorithm = self.algorithm
         client = Client(config)
-        method = getattr(client, _snake(action))
+        name = _snake(action)
+        method = getattr(client, name, None) or getattr(client, name.replace("mfa_", "mfa"))
         try:
             if len(inspect.signature(method).parameters) == 0:
                 response = method()

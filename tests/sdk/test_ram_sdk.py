@@ -177,3 +177,46 @@ def test_unknown_action(live_server, root_key):
         client.do_action_with_exception(request)
     assert info.value.get_error_code() == "InvalidApi.NotFound"
     assert info.value.get_http_status() == 404
+
+
+def test_virtual_mfa_device_lifecycle(sdk, root_client):
+    import time
+
+    import pyotp
+
+    root_client.call("CreateUser", UserName="carol")
+    created = root_client.call("CreateVirtualMFADevice", VirtualMFADeviceName="carol-phone")
+    device = created["VirtualMFADevice"]
+    assert device["SerialNumber"].endswith(":mfa/carol-phone")
+    assert device["QRCodePNG"].startswith("iVBOR")  # base64 of a PNG signature
+    totp = pyotp.TOTP(device["Base32StringSeed"])
+    now = time.time()
+    with pytest.raises(SdkError) as info:
+        root_client.call(
+            "BindMFADevice",
+            SerialNumber=device["SerialNumber"],
+            UserName="carol",
+            AuthenticationCode1=totp.at(now),
+            AuthenticationCode2=totp.at(now),
+        )
+    assert info.value.code == "CheckAuthenticationCodeFail"
+    root_client.call(
+        "BindMFADevice",
+        SerialNumber=device["SerialNumber"],
+        UserName="carol",
+        AuthenticationCode1=totp.at(now - 30),
+        AuthenticationCode2=totp.at(now),
+    )
+    info_ = root_client.call("GetUserMFAInfo", UserName="carol")
+    assert info_["MFADevice"] == {"SerialNumber": device["SerialNumber"], "Type": "VMFA"}
+    listed = root_client.call("ListVirtualMFADevices")["VirtualMFADevices"]["VirtualMFADevice"]
+    assert listed[0]["User"]["UserName"] == "carol" and listed[0]["ActivateDate"]
+    with pytest.raises(SdkError) as info:
+        root_client.call("DeleteVirtualMFADevice", SerialNumber=device["SerialNumber"])
+    assert info.value.code == "DeleteConflict.VirtualMFADevice.User"
+    unbound = root_client.call("UnbindMFADevice", UserName="carol")
+    assert unbound["MFADevice"]["SerialNumber"] == device["SerialNumber"]
+    root_client.call("DeleteVirtualMFADevice", SerialNumber=device["SerialNumber"])
+    with pytest.raises(SdkError) as info:
+        root_client.call("GetUserMFAInfo", UserName="carol")
+    assert info.value.code == "EntityNotExist.User.MFADevice"

@@ -66,31 +66,50 @@ def _burn_hash_time(password: str) -> None:
     check_password(password, _DUMMY_HASH[0])
 
 
-def record_failure(user: User, now: Any) -> None:
-    """Count a failure atomically; lock for an hour at the policy's MaxLoginAttemps."""
+def reserve_attempt(user: User, now: Any) -> bool:
+    """Take one of the hour's MaxLoginAttemps before checking a factor.
+
+    One conditional UPDATE takes the slot, so concurrent attempts can never run more checks
+    than the limit allows; False means none is left (the user is, or becomes, locked).
+    """
     window_open = Q(failed_login_window_start__gte=now - LOCK_WINDOW)
-    counted = User.objects.filter(window_open, pk=user.pk).update(
-        failed_login_count=F("failed_login_count") + 1
+    User.objects.filter(~window_open | Q(failed_login_window_start=None), pk=user.pk).update(
+        failed_login_count=0, failed_login_window_start=now
     )
-    if not counted:
-        stale = User.objects.filter(~window_open | Q(failed_login_window_start=None), pk=user.pk)
-        if not stale.update(failed_login_count=1, failed_login_window_start=now):
-            User.objects.filter(pk=user.pk).update(failed_login_count=F("failed_login_count") + 1)
     limit = policy_of(user).max_login_attempts
+    slots = User.objects.filter(Q(locked_until=None) | Q(locked_until__lte=now), pk=user.pk)
     if limit:
-        locked = User.objects.filter(pk=user.pk, failed_login_count__gte=limit).update(
-            locked_until=now + LOCK_WINDOW, failed_login_count=0, failed_login_window_start=None
+        slots = slots.filter(failed_login_count__lt=limit)
+    if slots.update(failed_login_count=F("failed_login_count") + 1):
+        return True
+    _lock(user, now, limit)
+    return False
+
+
+def _lock(user: User, now: Any, limit: int) -> None:
+    """Lock for an hour once the attempts are used up (audited once per lock)."""
+    locked = User.objects.filter(
+        Q(locked_until=None) | Q(locked_until__lte=now),
+        pk=user.pk,
+        failed_login_count__gte=limit,
+    ).update(locked_until=now + LOCK_WINDOW, failed_login_count=0, failed_login_window_start=None)
+    if locked:
+        event_record(
+            action="console:Lockout",
+            account=user.account_id,
+            actor_arn=user.arn,
+            actor_kind=user.kind,
+            target_arn=user.arn,
+            outcome="denied",
+            details={"attempts": limit, "minutes": 60},
         )
-        if locked:
-            event_record(
-                action="console:Lockout",
-                account=user.account_id,
-                actor_arn=user.arn,
-                actor_kind=user.kind,
-                target_arn=user.arn,
-                outcome="denied",
-                details={"attempts": limit, "minutes": 60},
-            )
+
+
+def record_failure(user: User, now: Any) -> None:
+    """A failed second factor or step-up: it uses up an attempt like a wrong password."""
+    limit = policy_of(user).max_login_attempts
+    if reserve_attempt(user, now) and limit:
+        _lock(user, now, limit)
 
 
 def clear_failures(user: User) -> None:
@@ -142,12 +161,14 @@ def login_attempt(*, identifier: str, password: str, meta: RequestMeta) -> Login
         reason = "unknown_user" if user is None else "no_console_access"
         _login_event(user, meta, "error", reason, identifier)
         return LoginResult(None, LOGIN_FAILED)
-    if user.locked_until and user.locked_until > now:
+    if (user.locked_until and user.locked_until > now) or not reserve_attempt(user, now):
         _login_event(user, meta, "error", "locked", identifier)
         return LoginResult(None, LOGIN_FAILED)
     if len(password) > settings.IAM_PASSWORD_MAX_LENGTH or not user.check_password(password):
         _count_ip_failure(meta)
-        record_failure(user, now)
+        limit = policy_of(user).max_login_attempts
+        if limit:
+            _lock(user, now, limit)
         _login_event(user, meta, "error", "wrong_password", identifier)
         return LoginResult(None, LOGIN_FAILED)
     policy = policy_of(user)

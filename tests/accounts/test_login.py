@@ -184,3 +184,26 @@ def test_login_events_carry_request_meta(plain):
     event = AuditEvent.objects.filter(action="console:Login").first()
     assert event.outcome == "success" and event.source_ip == "10.9.8.7"
     assert event.request_id == "R1" and event.actor_arn == plain.arn
+
+
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_failures_cannot_exceed_the_limit(tenant):
+    """Ten simultaneous wrong passwords with a limit of three: three checks run, then locked."""
+    user = tenant.make_user("hammer")
+    password_policy_set(actor=tenant.root_principal, max_login_attempts=3)
+    threads = [
+        threading.Thread(target=_fail_login, args=("hammer@acme.iam.localhost",)) for _ in range(10)
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    reasons = list(
+        AuditEvent.objects.filter(action="console:Login", actor_arn=user.arn).values_list(
+            "details__reason", flat=True
+        )
+    )
+    assert reasons.count("wrong_password") == 3
+    assert reasons.count("locked") == 7
+    user.refresh_from_db()
+    assert user.locked_until is not None

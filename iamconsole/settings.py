@@ -73,6 +73,7 @@ INSTALLED_APPS = [
     "roles",
     "policies",
     "audit",
+    "sts",
     "openapi",
 ]
 

@@ -50,18 +50,21 @@ def resource_account(resource: str) -> str | None:
 
 def policy_set_for(principal: Principal) -> CompiledPolicySet:
     """The compiled statements that apply to `principal` (cached per authz_version)."""
-    key = (principal.kind, principal.user_pk or 0, principal.authz_version)
+    owner = principal.role_pk if principal.kind == "role-session" else principal.user_pk
+    key = (principal.kind, owner or 0, principal.authz_version)
     with _set_cache_lock:
         found = _set_cache.get(key)
         if found is not None:
             _set_cache.move_to_end(key)
             return found
-    from policies.selectors import statements_for_user
+    from policies.selectors import statements_for_role, statements_for_user
 
-    compiled = CompiledPolicySet(
-        SourcedStatement(statement, source)
-        for statement, source in statements_for_user(principal.user_pk)
+    statements = (
+        statements_for_role(principal.role_pk)
+        if principal.kind == "role-session"
+        else statements_for_user(principal.user_pk)
     )
+    compiled = CompiledPolicySet(SourcedStatement(st, source) for st, source in statements)
     with _set_cache_lock:
         _set_cache[key] = compiled
         while len(_set_cache) > _SET_CACHE_LIMIT:
@@ -77,18 +80,39 @@ def authorize(
 ) -> Decision:
     """Decide whether `principal` may perform `action` on `resource`."""
     if principal.is_root:
+        if action.lower() == "sts:assumerole":
+            return Decision(Effect.IMPLICIT_DENY)  # root never assumes roles
         owner = resource_account(resource)
         if owner in (principal.account_uid, "system") or resource == "*":
             return ROOT_ALLOW
         return Decision(Effect.IMPLICIT_DENY)
-    if principal.kind != "user" or principal.user_pk is None:
+    if principal.kind not in ("user", "role-session"):
         return Decision(Effect.IMPLICIT_DENY)
-    if resource_account(resource) not in (principal.account_uid, "system", "*", None):
+    # Nothing of another account, except asking to assume its role (whose trust policy then
+    # has the second word).
+    foreign = resource_account(resource) not in (principal.account_uid, "system", "*", None)
+    if foreign and action.lower() != "sts:assumerole":
         return Decision(Effect.IMPLICIT_DENY)
     request_context = principal.context()
     if context:
         request_context = {**request_context, **{k.lower(): v for k, v in context.items()}}
-    return policy_set_for(principal).decide(action, resource, request_context)
+    decision = policy_set_for(principal).decide(action, resource, request_context)
+    if principal.session_policy is None:
+        return decision
+    # A session policy only narrows: role policies ∩ session policy; any explicit Deny wins.
+    session = _session_set(principal.session_policy).decide(action, resource, request_context)
+    for outcome in (decision, session):
+        if outcome.effect is Effect.EXPLICIT_DENY:
+            return outcome
+    for outcome in (decision, session):
+        if not outcome.allowed:
+            return outcome
+    return decision
+
+
+def _session_set(policy: Any) -> CompiledPolicySet:
+    source = StatementSource("session policy", "Session", "", "")
+    return CompiledPolicySet(SourcedStatement(st, source) for st in policy.statements)
 
 
 def clear_cache() -> None:

@@ -82,17 +82,26 @@ class PolicyAttachment(models.Model):
     group = models.ForeignKey(
         Group, null=True, blank=True, on_delete=models.CASCADE, related_name="policy_attachments"
     )
+    role = models.ForeignKey(
+        "roles.Role",
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="policy_attachments",
+    )
     attached_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
         constraints = [
             models.CheckConstraint(
-                condition=models.Q(user__isnull=False, group__isnull=True)
-                | models.Q(user__isnull=True, group__isnull=False),
+                condition=models.Q(user__isnull=False, group__isnull=True, role__isnull=True)
+                | models.Q(user__isnull=True, group__isnull=False, role__isnull=True)
+                | models.Q(user__isnull=True, group__isnull=True, role__isnull=False),
                 name="attachment_has_one_target",
             ),
             models.UniqueConstraint("policy", "user", name="uniq_user_attachment"),
             models.UniqueConstraint("policy", "group", name="uniq_group_attachment"),
+            models.UniqueConstraint("policy", "role", name="uniq_role_attachment"),
         ]
 
     def __str__(self) -> str:

@@ -34,6 +34,8 @@ class Principal:
     credential: str = ""  # console session digest, AccessKeyId, or STS key id
     meta: RequestMeta = field(default_factory=RequestMeta)
     session_policy: ParsedPolicy | None = None
+    role_pk: int | None = None  # for role sessions: the assumed role
+    source_arn: str = ""  # for role sessions: who assumed the role
 
     @property
     def is_root(self) -> bool:

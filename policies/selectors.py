@@ -67,6 +67,32 @@ def is_privileged(policy: Policy) -> bool:
     return all(compiled.decide(probe, "*", context).allowed for probe in PRIVILEGED_PROBES)
 
 
+def statements_for_role(role_pk: int | None) -> list[tuple[Statement, StatementSource]]:
+    """Every statement of the policies attached to a role."""
+    if role_pk is None:
+        return []
+    rows = list(
+        PolicyAttachment.objects.filter(role_id=role_pk).select_related("policy").order_by("id")
+    )
+    defaults = {
+        v.policy_id: v
+        for v in PolicyVersion.objects.filter(
+            policy_id__in={a.policy_id for a in rows}, is_default=True
+        )
+    }
+    result: list[tuple[Statement, StatementSource]] = []
+    for attachment in rows:
+        version = defaults.get(attachment.policy_id)
+        if version is None:
+            continue
+        source = StatementSource(
+            attachment.policy.name, attachment.policy.policy_type, version.version_id, ""
+        )
+        parsed = parsed_version(version.pk, version.document)
+        result.extend((statement, source) for statement in parsed.statements)
+    return result
+
+
 def policies_visible_to(account: Account) -> QuerySet[Policy]:
     """System policies plus the account's custom ones, with attachment counts."""
     return (

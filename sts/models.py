@@ -1,0 +1,35 @@
+"""STS sessions: the result of one AssumeRole, enforced at every use."""
+
+from __future__ import annotations
+
+from django.db import models
+
+from accounts.models import Account
+from roles.models import Role
+
+
+class StsSession(models.Model):
+    access_key_id = models.CharField(max_length=40, unique=True)  # "STS." + random
+    secret_sealed = models.CharField(max_length=256)  # accounts.crypto; needed for HMAC checks
+    token_digest = models.CharField(max_length=64)  # keyed SHA-256 of the SecurityToken
+    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="sts_sessions")
+    role = models.ForeignKey(Role, on_delete=models.CASCADE, related_name="sessions")
+    session_name = models.CharField(max_length=64)
+    session_policy = models.TextField(blank=True)
+    source_arn = models.CharField(max_length=512)  # who assumed the role
+    source_account_uid = models.CharField(max_length=16)
+    source_ip = models.GenericIPAddressField(null=True, blank=True)
+    chained = models.BooleanField(default=False)  # assumed by another role session
+    created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField(db_index=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["role", "-created_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.role_id}/{self.session_name}"
+
+    @property
+    def arn(self) -> str:
+        return f"acs:ram::{self.account.uid}:role/{self.role.name}/{self.session_name}"

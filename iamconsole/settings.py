@@ -203,6 +203,8 @@ IAM_LIMITS = {
     "system_policies_per_target": 20,
     "custom_policies_per_user": 10,
     "custom_policies_per_group": 5,
+    "custom_policies_per_role": 5,
+    "roles_per_account": int(os.environ.get("IAM_LIMIT_ROLES", "1000")),
 }
 
 LOGGING = {

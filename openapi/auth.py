@@ -22,6 +22,7 @@ from accounts.selectors import KeyRecord, access_key_record
 from openapi import signature
 from openapi.errors import ApiError, signature_mismatch
 from policies.principal import Principal, RequestMeta
+from sts.selectors import StsRecord, sts_record
 
 logger = logging.getLogger(__name__)
 SKEW = timedelta(minutes=15)
@@ -36,31 +37,43 @@ V3_REQUIRED_HEADERS = {
 }
 
 
+Verified = tuple[KeyRecord | StsRecord, str, str]  # (credential, timestamp, nonce)
+
+
 @dataclass(frozen=True)
 class Authenticated:
     principal: Principal
-    key: KeyRecord
+    key: KeyRecord | StsRecord
 
 
 def authenticate(request: HttpRequest, params: dict[str, str], meta: RequestMeta) -> Authenticated:
     header = request.META.get("HTTP_AUTHORIZATION", "")
     if header.startswith("ACS3-"):
         key, timestamp, nonce = _verify_v3(request, header)
+        token = request.headers.get("x-acs-security-token")
     elif "Signature" in params:
         key, timestamp, nonce = _verify_v1(request, params)
+        token = params.get("SecurityToken")
     else:
         raise ApiError(
             "IncompleteSignature",
             "The request signature does not conform to Aliyun standards: no signature.",
         )
-    _check_key_usable(key)
+    if isinstance(key, StsRecord):
+        key.check(token)
+    else:
+        _check_key_usable(key)
     _check_timestamp(timestamp)
     _remember_nonce(key.access_key_id, nonce)
     return Authenticated(key.principal(meta), key)
 
 
-def _find_key(access_key_id: str) -> KeyRecord:
-    key = access_key_record(access_key_id) if access_key_id else None
+def _find_key(access_key_id: str) -> KeyRecord | StsRecord:
+    key: KeyRecord | StsRecord | None = None
+    if access_key_id.startswith("STS."):
+        key = sts_record(access_key_id)
+    elif access_key_id:
+        key = access_key_record(access_key_id)
     if key is None:
         raise ApiError(
             "InvalidAccessKeyId.NotFound", "Specified access key is not found.", status=404
@@ -68,7 +81,7 @@ def _find_key(access_key_id: str) -> KeyRecord:
     return key
 
 
-def _secret(key: KeyRecord) -> str:
+def _secret(key: KeyRecord | StsRecord) -> str:
     try:
         return decrypt(key.secret_sealed, context=key.access_key_id)
     except SecretUnavailable as exc:
@@ -76,7 +89,7 @@ def _secret(key: KeyRecord) -> str:
         raise ApiError("InternalError", "An internal error occurred.", status=500) from exc
 
 
-def _verify_v1(request: HttpRequest, params: dict[str, str]) -> tuple[KeyRecord, str, str]:
+def _verify_v1(request: HttpRequest, params: dict[str, str]) -> Verified:
     if params.get("SignatureMethod", "HMAC-SHA1") != "HMAC-SHA1":
         raise ApiError("InvalidSignatureMethod", "Specified signature method is not valid.")
     if params.get("SignatureVersion", "1.0") != "1.0":
@@ -121,7 +134,7 @@ def _request_headers(request: HttpRequest) -> dict[str, list[str]]:
     return headers
 
 
-def _verify_v3(request: HttpRequest, header: str) -> tuple[KeyRecord, str, str]:
+def _verify_v3(request: HttpRequest, header: str) -> Verified:
     _, parts = _parse_authorization(header)
     signed = [h.strip().lower() for h in parts["SignedHeaders"].split(";") if h.strip()]
     headers = _request_headers(request)

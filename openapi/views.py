@@ -12,6 +12,7 @@ from django.views.decorators.csrf import csrf_exempt
 
 from accounts.access_keys import access_key_touch
 from accounts.errors import IamError
+from accounts.selectors import KeyRecord
 from audit.services import event_record
 from openapi import registry
 from openapi.auth import authenticate
@@ -89,7 +90,8 @@ def _handle(request: HttpRequest, meta: Any) -> dict[str, Any]:
         )
         raise
     result = handler(registry.ApiCall(auth.principal, Params(params), action))
-    access_key_touch(auth.key, source_ip=meta.source_ip, action=action)
+    if isinstance(auth.key, KeyRecord):
+        access_key_touch(auth.key, source_ip=meta.source_ip, action=action)
     return result
 
 

@@ -19,6 +19,7 @@ from policies.engine import PolicyError, parse_policy
 from policies.guards import require
 from policies.models import Policy, PolicyAttachment, PolicyVersion
 from policies.principal import Principal
+from roles.models import Role
 
 POLICY_NAME_RE = re.compile(r"^[A-Za-z0-9-]{1,128}$")
 
@@ -216,22 +217,31 @@ def _attach_limits(policy: Policy, existing: list[PolicyAttachment], kind: str) 
     else:
         limit = limits[f"custom_policies_per_{kind}"]
     if len(same_type) >= limit:
-        code = "LimitExceeded.User.Policy" if kind == "user" else "LimitExceeded.Group.Policy"
+        code = f"LimitExceeded.{kind.title()}.Policy"
         raise Conflict(code, f"A {kind} can have at most {limit} {policy.policy_type} policies.")
 
 
-def _one_target(user: User | None, group: Group | None) -> User | Group:
-    if (user is None) == (group is None):
-        raise ValueError("give exactly one of user or group")
-    return user or group  # type: ignore[return-value]
+Target = User | Group | Role
+
+
+def _one_target(**targets: Target | None) -> tuple[str, Target]:
+    """(kind, object) for exactly one of user=, group=, role=."""
+    given = [(kind, obj) for kind, obj in targets.items() if obj is not None]
+    if len(given) != 1:
+        raise ValueError("give exactly one of user, group or role")
+    return given[0]
 
 
 def policy_attach(
-    *, actor: Principal, policy: Policy, user: User | None = None, group: Group | None = None
+    *,
+    actor: Principal,
+    policy: Policy,
+    user: User | None = None,
+    group: Group | None = None,
+    role: Role | None = None,
 ) -> PolicyAttachment:
-    """Attach a policy to a user (AttachPolicyToUser) or a group (AttachPolicyToGroup)."""
-    target = _one_target(user, group)
-    kind = "user" if user else "group"
+    """Attach a policy to a user, a group or a role (AttachPolicyTo{User,Group,Role})."""
+    kind, target = _one_target(user=user, group=group, role=role)
     action = f"ram:AttachPolicyTo{kind.title()}"
     require(actor, action, target.resource_arn)
     if policy.account_id not in (None, actor.account_id) or target.account_id != actor.account_id:
@@ -243,7 +253,16 @@ def policy_attach(
     _attach_limits(policy, existing, kind)
     try:
         with transaction.atomic():
-            attachment = _attach(actor, policy, user, group, action, target)
+            attachment = PolicyAttachment.objects.create(
+                account_id=actor.account_id, policy=policy, **{kind: target}
+            )
+            authz_version_bump(actor.account_id)
+            event_record(
+                actor=actor,
+                action=action,
+                target_arn=target.arn,
+                details={"policy": policy.name, "policy_type": policy.policy_type},
+            )
     except IntegrityError as exc:  # a concurrent request attached it first
         raise Conflict(
             f"EntityAlreadyExists.{kind.title()}.Policy",
@@ -252,32 +271,15 @@ def policy_attach(
     return attachment
 
 
-def _attach(
+def policy_detach(
+    *,
     actor: Principal,
     policy: Policy,
-    user: User | None,
-    group: Group | None,
-    action: str,
-    target: User | Group,
-) -> PolicyAttachment:
-    attachment = PolicyAttachment.objects.create(
-        account_id=actor.account_id, policy=policy, user=user, group=group
-    )
-    authz_version_bump(actor.account_id)
-    event_record(
-        actor=actor,
-        action=action,
-        target_arn=target.arn,
-        details={"policy": policy.name, "policy_type": policy.policy_type},
-    )
-    return attachment
-
-
-def policy_detach(
-    *, actor: Principal, policy: Policy, user: User | None = None, group: Group | None = None
+    user: User | None = None,
+    group: Group | None = None,
+    role: Role | None = None,
 ) -> None:
-    target = _one_target(user, group)
-    kind = "user" if user else "group"
+    kind, target = _one_target(user=user, group=group, role=role)
     action = f"ram:DetachPolicyFrom{kind.title()}"
     require(actor, action, target.resource_arn)
     with transaction.atomic():

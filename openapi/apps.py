@@ -2,7 +2,7 @@ from importlib import import_module
 
 from django.apps import AppConfig
 
-API_MODULES = ("accounts.api", "groups.api", "policies.api")
+API_MODULES = ("accounts.api", "groups.api", "policies.api", "roles.api", "sts.api")
 
 
 class OpenapiConfig(AppConfig):

@@ -283,7 +283,7 @@ def list_entities_for_policy(call: ApiCall) -> dict[str, Any]:
     policy = _policy(call, "ram:ListEntitiesForPolicy")
     attachments = (
         policy.attachments.filter(account_id=call.principal.account_id)
-        .select_related("user", "group")
+        .select_related("user", "group", "role__account")
         .order_by("id")
     )
     users = [(a, a.user) for a in attachments if a.user]
@@ -304,5 +304,17 @@ def list_entities_for_policy(call: ApiCall) -> dict[str, Any]:
     return {
         "Users": {"User": user_rows},
         "Groups": {"Group": group_rows},
-        "Roles": {"Role": []},
+        "Roles": {
+            "Role": [
+                {
+                    "RoleId": a.role.role_id,
+                    "RoleName": a.role.name,
+                    "Arn": a.role.arn,
+                    "Description": a.role.description,
+                    "AttachDate": iso(a.attached_at),
+                }
+                for a in attachments
+                if a.role
+            ]
+        },
     }

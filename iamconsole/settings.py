@@ -78,6 +78,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "iamconsole.hosts.HostSchemeMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "iamconsole.headers.SecurityHeadersMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",

@@ -12,6 +12,7 @@ NAV = [
     ("overview", "Overview", None),
     ("users", "Users", ("ram:ListUsers", "user")),
     ("groups", "Groups", ("ram:ListGroups", "group")),
+    ("roles", "Roles", ("ram:ListRoles", "role")),
     ("policies", "Policies", ("ram:ListPolicies", "policy")),
     ("simulator", "Policy simulator", ("ram:ListPolicies", "policy")),
     ("security", "Security settings", ("ram:GetPasswordPolicy", None)),

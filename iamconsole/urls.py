@@ -9,5 +9,6 @@ urlpatterns = [
     path("console/", include("accounts.urls")),
     path("console/", include("groups.urls")),
     path("console/", include("policies.urls")),
+    path("console/", include("roles.urls")),
     path("console/audit/", include("audit.urls")),
 ]

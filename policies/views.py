@@ -38,6 +38,8 @@ from policies.selectors import (
     policies_visible_to,
     statements_for_user,
 )
+from roles.models import Role
+from roles.selectors import get_role_for_actor
 
 
 def _policy_for_actor(
@@ -237,17 +239,24 @@ def policy_delete(request: HttpRequest, name: str) -> HttpResponse:
     )
 
 
-def _target(principal: Principal, kind: str, name: str, action: str) -> User | Group:
+NOUNS = {"users": "User", "groups": "Group", "roles": "Role"}
+
+
+def _target(principal: Principal, kind: str, name: str, action: str) -> User | Group | Role:
     if kind == "users":
         return get_user_for_actor(principal, name, action=action)
     if kind == "groups":
         return get_group_for_actor(principal, name, action=action)
+    if kind == "roles":
+        return get_role_for_actor(principal, name, action=action)
     raise Http404
 
 
 def _target_url(kind: str, name: str) -> str:
     if kind == "users":
         return reverse("accounts:user_detail", args=[name])
+    if kind == "roles":
+        return reverse("roles:role_detail", args=[name])
     return reverse("groups:group_detail", args=[name])
 
 
@@ -256,7 +265,7 @@ def _target_url(kind: str, name: str) -> str:
 def attach(request: HttpRequest, kind: str, name: str) -> HttpResponse:
     """Attach a policy to a user or group (AttachPolicyToUser / AttachPolicyToGroup)."""
     principal = request.principal  # type: ignore[attr-defined]
-    noun = "User" if kind == "users" else "Group"
+    noun = NOUNS.get(kind, "Group")
     target = _target(principal, kind, name, f"ram:AttachPolicyTo{noun}")
     back = _target_url(kind, target.name)
     if request.method == "POST":
@@ -301,7 +310,7 @@ def detach(
     request: HttpRequest, kind: str, name: str, policy_type: str, policy_name: str
 ) -> HttpResponse:
     principal = request.principal  # type: ignore[attr-defined]
-    noun = "User" if kind == "users" else "Group"
+    noun = NOUNS.get(kind, "Group")
     target = _target(principal, kind, name, f"ram:DetachPolicyFrom{noun}")
     policy = _policy_for_actor(principal, policy_type, policy_name)
     back = _target_url(kind, target.name)

@@ -14,6 +14,8 @@ from accounts.models import AccessKey, SecurityPreference, User
 from audit.models import AuditEvent
 from groups.services import group_add_user, group_create
 from policies.services import policy_attach, policy_create, policy_version_create
+from roles.models import Role
+from roles.services import role_create
 from tests.conftest import PASSWORD, system_policy
 
 pytestmark = pytest.mark.django_db
@@ -177,6 +179,32 @@ SPECS = [
         object_url=False,
     ),
     Spec(
+        "role_create",
+        "/console/roles/new",
+        {"name": "new-role", "max_session_duration": "3600", "trusted_kind": "account"},
+        ("ram:CreateRole",),
+        object_url=False,
+    ),
+    Spec(
+        "role_edit",
+        "/console/roles/ops-role/edit",
+        {"description": "changed", "max_session_duration": "3600", "document": "{trust}"},
+        ("ram:UpdateRole",),
+    ),
+    Spec("role_delete", "/console/roles/ops-role/delete", {}, ("ram:DeleteRole",)),
+    Spec(
+        "role_attach",
+        "/console/roles/ops-role/policies/attach",
+        {"policy": "System/ReadOnlyAccess"},
+        ("ram:AttachPolicyToRole",),
+    ),
+    Spec(
+        "role_revoke_all",
+        "/console/roles/ops-role/sessions/revoke-all",
+        {},
+        ("sts:RevokeRoleSessions",),
+    ),
+    Spec(
         "key_create",
         "/console/users/robo/access-keys/new",
         {},
@@ -214,17 +242,27 @@ def world(tenant, admin, plain, outsider):
     robo = tenant.make_user("robo", console=False)
     User.objects.filter(pk=robo.pk).update(programmatic_access=True)
     robokey, _ = access_key_create(actor=root, user=User.objects.get(pk=robo.pk))
+    trust = (
+        '{"Version":"1","Statement":[{"Effect":"Allow","Action":"sts:AssumeRole",'
+        f'"Principal":{{"RAM":["acs:ram::{tenant.account.uid}:root"]}}}}]}}'
+    )
+    role_create(actor=root, name="ops-role", trust_policy=trust)
     return {
         "tenant": tenant,
         "admin": admin,
         "plain": plain,
         "outsider": outsider,
         "robokey": robokey.access_key_id,
+        "trust": trust,
     }
 
 
 def url_of(spec: Spec, world) -> str:
     return spec.url.replace("{robokey}", world["robokey"])
+
+
+def data_of(spec: Spec, world) -> dict:
+    return {k: v.replace("{trust}", world["trust"]) for k, v in spec.data.items()}
 
 
 def client_for(user: User | None) -> Client:
@@ -286,13 +324,27 @@ def snapshot(tenant) -> tuple:
 def account_settings(account) -> tuple:
     account.refresh_from_db()
     preference = tuple(SecurityPreference.objects.filter(account=account).values_list())
-    return account.alias, preference
+    roles = tuple(
+        Role.objects.filter(account=account)
+        .order_by("pk")
+        .values_list("name", "description", "trust_policy", "sessions_valid_after")
+    )
+    role_policies = tuple(PolicyAttachment_roles(account))
+    return account.alias, preference, roles, role_policies
+
+
+def PolicyAttachment_roles(account):
+    from policies.models import PolicyAttachment
+
+    return PolicyAttachment.objects.filter(account=account, role__isnull=False).values_list(
+        "policy__name", "role__name"
+    )
 
 
 @pytest.mark.parametrize("spec", SPECS, ids=lambda s: s.name)
 def test_anonymous_is_sent_to_login(world, spec):
     before = snapshot(world["tenant"])
-    response = client_for(None).post(url_of(spec, world), spec.data)
+    response = client_for(None).post(url_of(spec, world), data_of(spec, world))
     assert response.status_code == 302 and response["Location"].startswith("/console/login")
     assert snapshot(world["tenant"]) == before
 
@@ -300,7 +352,7 @@ def test_anonymous_is_sent_to_login(world, spec):
 @pytest.mark.parametrize("spec", SPECS, ids=lambda s: s.name)
 def test_other_account_cannot_touch_this_account(world, spec):
     before = snapshot(world["tenant"])
-    response = client_for(world["outsider"]).post(url_of(spec, world), spec.data)
+    response = client_for(world["outsider"]).post(url_of(spec, world), data_of(spec, world))
     if spec.object_url:
         assert response.status_code == 404
     assert snapshot(world["tenant"]) == before
@@ -310,7 +362,7 @@ def test_other_account_cannot_touch_this_account(world, spec):
 def test_user_without_permission_is_refused(world, spec):
     before = snapshot(world["tenant"])
     events_before = AuditEvent.objects.filter(outcome="success").count()
-    response = client_for(world["plain"]).post(url_of(spec, world), spec.data)
+    response = client_for(world["plain"]).post(url_of(spec, world), data_of(spec, world))
     assert response.status_code == 403
     assert b"not authorized" in response.content
     assert snapshot(world["tenant"]) == before
@@ -323,7 +375,7 @@ def test_user_without_permission_is_refused(world, spec):
 def test_administrator_succeeds_with_one_audit_event(world, spec):
     before = snapshot(world["tenant"])
     last = AuditEvent.objects.order_by("-id").values_list("id", flat=True).first()
-    response = client_for(world["admin"]).post(url_of(spec, world), spec.data)
+    response = client_for(world["admin"]).post(url_of(spec, world), data_of(spec, world))
     assert response.status_code == spec.ok_status, response.content[:3000]
     assert snapshot(world["tenant"]) != before
     new = AuditEvent.objects.filter(id__gt=last).order_by("id")
@@ -340,7 +392,7 @@ def test_session_without_required_mfa_is_sent_to_enrollment(world, spec):
     session = client.session
     session["mfa_enrollment_required"] = True
     session.save()
-    response = client.post(url_of(spec, world), spec.data)
+    response = client.post(url_of(spec, world), data_of(spec, world))
     assert response.status_code == 302 and response["Location"] == "/console/mfa/enroll"
     assert snapshot(world["tenant"]) == before
 
@@ -367,7 +419,7 @@ def test_sensitive_actions_need_a_recent_password(world, spec):
     session = client.session
     session["reauthenticated_at"] = int(time.time()) - 3600
     session.save()
-    response = client.post(url_of(spec, world), spec.data)
+    response = client.post(url_of(spec, world), data_of(spec, world))
     assert response.status_code == 302 and response["Location"].startswith("/console/reauth")
     assert snapshot(world["tenant"]) == before
 

@@ -286,3 +286,18 @@ def test_custom_policy_on_role_and_delete_rules(tenant, setup):
     with pytest.raises(Conflict) as info:
         role_delete(actor=tenant.root_principal, role=setup["role"])
     assert info.value.code == "DeleteConflict.Role.Policy"
+
+
+def test_revokerolesessions_command(tenant, setup):
+    import io
+
+    from django.core.management import call_command
+
+    creds = assume_role(
+        actor=principal_for(setup["caller"]), role_arn=setup["arn"], session_name="cli1"
+    )
+    out = io.StringIO()
+    call_command("revokerolesessions", "--account", setup["uid"], "--role", "DEPLOYER", stdout=out)
+    assert "Revoked 1 active session" in out.getvalue()
+    revoked = signed_with(creds).v1("ListUsers", extra={"SecurityToken": creds.token})
+    assert revoked.json()["Code"] == "InvalidSecurityToken.Revoked"

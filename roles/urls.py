@@ -1,0 +1,20 @@
+from django.urls import path
+
+from roles import views
+
+app_name = "roles"
+urlpatterns = [
+    path("roles/", views.role_list, name="role_list"),
+    path("roles/new", views.role_create, name="role_create"),
+    path("roles/<str:name>/", views.role_detail, name="role_detail"),
+    path("roles/<str:name>/edit", views.role_edit, name="role_edit"),
+    path("roles/<str:name>/delete", views.role_delete, name="role_delete"),
+    path(
+        "roles/<str:name>/sessions/revoke-all",
+        views.sessions_revoke_all,
+        name="sessions_revoke_all",
+    ),
+    path(
+        "roles/<str:name>/sessions/<str:key_id>/revoke", views.session_revoke, name="session_revoke"
+    ),
+]

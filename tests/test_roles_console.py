@@ -1,0 +1,120 @@
+"""Roles in the console: templates, trust-change confirmation, sessions, revocation."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from django.test import Client
+
+from audit.models import AuditEvent
+from roles.models import Role
+from sts.models import StsSession
+from sts.services import assume_role
+from tests.conftest import PASSWORD, principal_for
+
+pytestmark = pytest.mark.django_db
+
+
+def admin_client() -> Client:
+    client = Client()
+    client.post("/console/login", {"login": "admin@acme.iam.localhost", "password": PASSWORD})
+    return client
+
+
+def test_create_from_a_template_with_external_id(tenant, admin):
+    client = admin_client()
+    response = client.post(
+        "/console/roles/new",
+        {
+            "name": "partner-read",
+            "max_session_duration": "3600",
+            "trusted_kind": "other_account",
+            "trusted_value": "1234567890123456",
+            "external_id": "ext-123",
+        },
+    )
+    assert response.status_code == 302
+    document = json.loads(Role.objects.get(name="partner-read").trust_policy)
+    statement = document["Statement"][0]
+    assert statement["Principal"] == {"RAM": ["acs:ram::1234567890123456:root"]}
+    assert statement["Condition"] == {"StringEquals": {"sts:ExternalId": "ext-123"}}
+    bad = client.post(
+        "/console/roles/new",
+        {"name": "x", "max_session_duration": "3600", "trusted_kind": "custom", "document": "{}"},
+    )
+    assert bad.status_code == 400 and b"Version" in bad.content
+
+
+def test_changing_the_trusted_entity_needs_confirmation_and_is_audited(tenant, admin):
+    client = admin_client()
+    client.post(
+        "/console/roles/new",
+        {"name": "ops", "max_session_duration": "3600", "trusted_kind": "account"},
+    )
+    role = Role.objects.get(name="ops")
+    new = json.dumps(
+        {
+            "Version": "1",
+            "Statement": [
+                {
+                    "Effect": "Allow",
+                    "Action": "sts:AssumeRole",
+                    "Principal": {"RAM": ["acs:ram::1111222233334444:root"]},
+                }
+            ],
+        }
+    )
+    data = {"description": "", "max_session_duration": "3600", "document": new}
+    first = client.post("/console/roles/ops/edit", data)
+    assert first.status_code == 400 and b"You are changing who may assume this role" in (
+        first.content
+    )
+    role.refresh_from_db()
+    assert "1111222233334444" not in role.trust_policy
+    client.post("/console/roles/ops/edit", {**data, "confirm_trust_change": "on"})
+    role.refresh_from_db()
+    assert "1111222233334444" in role.trust_policy
+    event = AuditEvent.objects.filter(action="ram:UpdateRole").get()
+    assert "1111222233334444" in event.details["after"]["trust_policy"]
+    assert tenant.account.uid in event.details["before"]["trust_policy"]
+
+
+def test_sessions_list_and_revocation(tenant, admin):
+    client = admin_client()
+    client.post(
+        "/console/roles/new",
+        {"name": "ci", "max_session_duration": "3600", "trusted_kind": "account"},
+    )
+    caller = tenant.make_user("bot", "AliyunSTSAssumeRoleAccess", console=False)
+    creds = assume_role(
+        actor=principal_for(caller),
+        role_arn=Role.objects.get(name="ci").arn,
+        session_name="build-42",
+    )
+    page = client.get("/console/roles/ci/")
+    assert b"build-42" in page.content and caller.arn.encode() in page.content
+    client.post(f"/console/roles/ci/sessions/{creds.session.access_key_id}/revoke")
+    assert StsSession.objects.get(pk=creds.session.pk).revoked_at is not None
+    assert b"No active sessions" in client.get("/console/roles/ci/").content
+
+
+def test_plain_user_cannot_manage_roles(tenant, plain, admin):
+    Client().post("/console/login", {"login": "admin@acme.iam.localhost", "password": PASSWORD})
+    admin_client().post(
+        "/console/roles/new",
+        {"name": "r2", "max_session_duration": "3600", "trusted_kind": "account"},
+    )
+    client = Client()
+    client.post("/console/login", {"login": "plain@acme.iam.localhost", "password": PASSWORD})
+    assert client.get("/console/roles/").status_code == 403
+    assert (
+        client.post(
+            "/console/roles/new",
+            {"name": "r3", "max_session_duration": "3600", "trusted_kind": "account"},
+        ).status_code
+        == 403
+    )
+    assert client.post("/console/roles/r2/sessions/revoke-all").status_code == 403
+    assert client.post("/console/roles/r2/delete").status_code == 403
+    assert Role.objects.filter(name="r2").exists() and not Role.objects.filter(name="r3").exists()

@@ -51,6 +51,7 @@ def event_record(
         meta = meta or actor.meta
     meta = meta or RequestMeta()
     account_id = account.pk if isinstance(account, Account) else account
+    account_id = account_id or None  # services belong to no account
     return AuditEvent.objects.create(
         account_id=account_id,
         actor_arn=actor_arn[:512],

@@ -23,6 +23,7 @@ from openapi import signature
 from openapi.errors import ApiError, signature_mismatch
 from policies.principal import Principal, RequestMeta
 from sts.selectors import StsRecord, sts_record
+from sts.service_principals import ServiceRecord, service_record
 
 logger = logging.getLogger(__name__)
 SKEW = timedelta(minutes=15)
@@ -37,13 +38,13 @@ V3_REQUIRED_HEADERS = {
 }
 
 
-Verified = tuple[KeyRecord | StsRecord, str, str]  # (credential, timestamp, nonce)
+Verified = tuple[KeyRecord | StsRecord | ServiceRecord, str, str]  # (credential, timestamp, nonce)
 
 
 @dataclass(frozen=True)
 class Authenticated:
     principal: Principal
-    key: KeyRecord | StsRecord
+    key: KeyRecord | StsRecord | ServiceRecord
 
 
 def authenticate(request: HttpRequest, params: dict[str, str], meta: RequestMeta) -> Authenticated:
@@ -61,6 +62,8 @@ def authenticate(request: HttpRequest, params: dict[str, str], meta: RequestMeta
         )
     if isinstance(key, StsRecord):
         key.check(token)
+    elif isinstance(key, ServiceRecord):
+        key.check()
     else:
         _check_key_usable(key)
     _check_timestamp(timestamp)
@@ -68,10 +71,12 @@ def authenticate(request: HttpRequest, params: dict[str, str], meta: RequestMeta
     return Authenticated(key.principal(meta), key)
 
 
-def _find_key(access_key_id: str) -> KeyRecord | StsRecord:
-    key: KeyRecord | StsRecord | None = None
+def _find_key(access_key_id: str) -> KeyRecord | StsRecord | ServiceRecord:
+    key: KeyRecord | StsRecord | ServiceRecord | None = None
     if access_key_id.startswith("STS."):
         key = sts_record(access_key_id)
+    elif access_key_id.startswith("LTAS"):
+        key = service_record(access_key_id)
     elif access_key_id:
         key = access_key_record(access_key_id)
     if key is None:
@@ -81,7 +86,7 @@ def _find_key(access_key_id: str) -> KeyRecord | StsRecord:
     return key
 
 
-def _secret(key: KeyRecord | StsRecord) -> str:
+def _secret(key: KeyRecord | StsRecord | ServiceRecord) -> str:
     try:
         return decrypt(key.secret_sealed, context=key.access_key_id)
     except SecretUnavailable as exc:

@@ -53,6 +53,8 @@ def get_caller_identity(call: ApiCall) -> dict[str, Any]:
 
         user_id = User.objects.values_list("user_id", flat=True).get(pk=principal.user_pk or 0)
         body.update({"IdentityType": "RAMUser", "UserId": user_id, "PrincipalId": user_id})
+    elif principal.kind == "service":
+        body.update({"IdentityType": "Service", "PrincipalId": principal.name})
     else:
         from roles.models import Role
 

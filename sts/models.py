@@ -33,3 +33,21 @@ class StsSession(models.Model):
     @property
     def arn(self) -> str:
         return f"acs:ram::{self.account.uid}:role/{self.role.name}/{self.session_name}"
+
+
+class TrustedService(models.Model):
+    """A service registered with the installation (e.g. a function platform). It signs with
+    its own key and may assume any role whose trust policy names it under "Service"."""
+
+    name = models.CharField(max_length=128, unique=True)
+    access_key_id = models.CharField(max_length=32, unique=True)  # "LTAS" + random
+    secret_sealed = models.CharField(max_length=256)
+    active = models.BooleanField(default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def arn(self) -> str:
+        return f"acs:ram:::service/{self.name}"

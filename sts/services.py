@@ -121,13 +121,16 @@ def assume_role(
     context = {**actor.context()}
     if external_id:
         context["sts:externalid"] = external_id
-    identity = authorize(actor, "sts:AssumeRole", role.resource_arn)
+    # A service has no identity policies: the role's trust naming it is the whole grant.
+    identity_allowed = (
+        actor.kind == "service" or authorize(actor, "sts:AssumeRole", role.resource_arn).allowed
+    )
     trust = trust_decision(parse_trust_policy(role.trust_policy), actor, context)
-    if not identity.allowed or trust is not Effect.ALLOW:
+    if not identity_allowed or trust is not Effect.ALLOW:
         why = (
             "your policies don't allow sts:AssumeRole on it"
-            if not identity.allowed
-            else ("its trust policy doesn't trust you")
+            if not identity_allowed
+            else "its trust policy doesn't trust you"
         )
         event_record(
             actor=actor,
@@ -135,7 +138,8 @@ def assume_role(
             target_arn=role.arn,
             outcome="denied",
             error_code="NoPermission",
-            details={"identity": identity.effect.value, "trust": trust.value},
+            account=role.account_id if actor.kind == "service" else None,
+            details={"identity": identity_allowed, "trust": trust.value},
         )
         raise IamError(
             "NoPermission",
@@ -175,7 +179,8 @@ def _issue(
             "source": actor.arn,
             "session_policy": bool(policy),
         }
-        event_record(actor=actor, action="sts:AssumeRole", target_arn=role.arn, details=details)
+        if actor.kind != "service":  # services belong to no account
+            event_record(actor=actor, action="sts:AssumeRole", target_arn=role.arn, details=details)
         if role.account_id != actor.account_id:  # the role's owner sees it in its own trail
             event_record(
                 actor=actor,

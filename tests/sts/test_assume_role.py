@@ -301,3 +301,51 @@ def test_revokerolesessions_command(tenant, setup):
     assert "Revoked 1 active session" in out.getvalue()
     revoked = signed_with(creds).v1("ListUsers", extra={"SecurityToken": creds.token})
     assert revoked.json()["Code"] == "InvalidSecurityToken.Revoked"
+
+
+def test_service_principal_assumes_only_roles_that_trust_it(tenant, setup):
+    import io
+
+    from django.core.management import call_command
+
+    out = io.StringIO()
+    call_command("createservice", "fc.iam.localhost", "--json", stdout=out)
+    service = json.loads(out.getvalue())
+    assert service["AccessKeyId"].startswith("LTAS") and service["ServiceName"] == (
+        "fc.iam.localhost"
+    )
+    function_role = role_create(
+        actor=tenant.root_principal,
+        name="fc-runtime",
+        trust_policy=(
+            '{"Version":"1","Statement":[{"Effect":"Allow","Action":"sts:AssumeRole",'
+            '"Principal":{"Service":["fc.iam.localhost"]}}]}'
+        ),
+    )
+    policy_attach(
+        actor=tenant.root_principal,
+        policy=system_policy("AliyunRAMReadOnlyAccess"),
+        role=function_role,
+    )
+    api = Api(service["AccessKeyId"], service["AccessKeySecret"])
+    issued = api.v3(
+        "AssumeRole",
+        version="2015-04-01",
+        RoleArn=function_role.arn,
+        RoleSessionName="invocation-1",
+    ).json()
+    assert issued["Credentials"]["AccessKeyId"].startswith("STS."), issued
+    # The service can't assume a role that trusts RAM identities only ...
+    refused = api.v3(
+        "AssumeRole", version="2015-04-01", RoleArn=setup["arn"], RoleSessionName="nope"
+    ).json()
+    assert refused["Code"] == "NoPermission"
+    # ... can't call RAM itself ...
+    assert api.v3("ListUsers").json()["Code"] == "NoPermission"
+    # ... and RAM users can never assume the service-trusted role.
+    with pytest.raises(IamError):
+        assume_role(
+            actor=principal_for(setup["caller"]), role_arn=function_role.arn, session_name="user1"
+        )
+    identity = api.v3("GetCallerIdentity", version="2015-04-01").json()
+    assert identity["IdentityType"] == "Service"

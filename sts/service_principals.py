@@ -1,0 +1,76 @@
+"""Trusted services: registration (with credentials shown once) and their signed-request
+identity. A service's only permission is to assume roles that trust it by name."""
+
+from __future__ import annotations
+
+import re
+import secrets
+import string
+from dataclasses import dataclass
+
+from accounts.crypto import encrypt
+from accounts.errors import Conflict, IamError, InvalidParameter
+from audit.services import event_record
+from policies.principal import Principal, RequestMeta
+from sts.models import TrustedService
+
+NAME_RE = re.compile(r"^[a-z0-9]([a-z0-9.-]{0,126}[a-z0-9])?$")
+_ALNUM = string.ascii_letters + string.digits
+
+
+def service_create(*, name: str) -> tuple[TrustedService, str]:
+    """Register a service; return it with its secret (shown once)."""
+    if not NAME_RE.match(name):
+        raise InvalidParameter(
+            "InvalidParameter.ServiceName",
+            "A service name is lowercase letters, digits, '.' and '-', e.g. fc.iam.example.com.",
+        )
+    if TrustedService.objects.filter(name=name).exists():
+        raise Conflict("EntityAlreadyExists.Service", f"The service {name} already exists.")
+    key_id = "LTAS" + "".join(secrets.choice(_ALNUM) for _ in range(20))
+    secret = "".join(secrets.choice(_ALNUM) for _ in range(30))
+    service = TrustedService.objects.create(
+        name=name, access_key_id=key_id, secret_sealed=encrypt(secret, context=key_id)
+    )
+    event_record(
+        action="console:CreateService",
+        actor_kind="operator",
+        target_arn=service.arn,
+        details={"access_key_id": key_id},
+    )
+    return service, secret
+
+
+@dataclass(frozen=True)
+class ServiceRecord:
+    pk: int
+    access_key_id: str
+    secret_sealed: str
+    name: str
+    active: bool
+
+    def check(self) -> None:
+        if not self.active:
+            raise IamError("InvalidAccessKeyId.Inactive", "Specified access key is disabled.")
+
+    def principal(self, meta: RequestMeta) -> Principal:
+        return Principal(
+            account_id=0,
+            account_uid="",
+            kind="service",
+            arn=f"acs:ram:::service/{self.name}",
+            name=self.name,
+            user_pk=None,
+            authz_version=0,
+            credential=self.access_key_id,
+            meta=meta,
+        )
+
+
+def service_record(access_key_id: str) -> ServiceRecord | None:
+    row = (
+        TrustedService.objects.filter(access_key_id=access_key_id)
+        .values_list("pk", "access_key_id", "secret_sealed", "name", "active")
+        .first()
+    )
+    return ServiceRecord(*row) if row else None

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable
+from dataclasses import replace
 
+from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 
@@ -38,6 +40,28 @@ def console_principal(request: HttpRequest, user: User, meta: RequestMeta) -> Pr
     )
 
 
+def switched_principal(request: HttpRequest, own: Principal) -> Principal | None:
+    """The role session a console user switched into, while it is valid."""
+    switched = request.session.get("switched_role")
+    if not isinstance(switched, dict):
+        return None
+    from accounts.errors import IamError
+    from sts.selectors import sts_record
+
+    record = sts_record(str(switched.get("key", "")))
+    try:
+        if record is None or not record.source_arn == own.arn:
+            raise IamError("InvalidSecurityToken.Expired", "gone")
+        record.check(str(switched.get("token", "")))
+    except IamError:
+        del request.session["switched_role"]
+        messages.info(request, "Your role session ended; you are back to your own identity.")
+        return None
+    principal = record.principal(own.meta)
+    request.role_session = record  # type: ignore[attr-defined]
+    return replace(principal, mfa_present=own.mfa_present)
+
+
 class ConsolePrincipalMiddleware:
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
@@ -48,7 +72,8 @@ class ConsolePrincipalMiddleware:
         request.principal = None  # type: ignore[attr-defined]
         user = request.user
         if user.is_authenticated and isinstance(user, User):
-            request.principal = console_principal(request, user, meta)  # type: ignore[attr-defined]
+            principal = console_principal(request, user, meta)
+            request.principal = switched_principal(request, principal) or principal  # type: ignore[attr-defined]
             gated = request.path.startswith("/console/")
             if (
                 gated

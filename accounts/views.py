@@ -25,7 +25,7 @@ from accounts.forms import (
     UserCreateForm,
     UserEditForm,
 )
-from accounts.models import AccessKey, PasswordPolicy, User
+from accounts.models import AccessKey, Account, PasswordPolicy, User
 from accounts.stepup import step_up_redirect
 from groups.selectors import groups_for, memberships_of
 from policies.guards import allowed, require
@@ -63,7 +63,7 @@ def password_change(request: HttpRequest) -> HttpResponse:
 
 def overview(request: HttpRequest) -> HttpResponse:
     principal = request.principal  # type: ignore[attr-defined]
-    account = request.user.account  # type: ignore[union-attr]
+    account = Account.objects.get(pk=principal.account_id)  # the role's, after a switch
     has_admin = selectors.administrator_exists(account.pk)
     root = User.objects.get(account=account, kind=User.Kind.ROOT)
     if principal.is_root and not has_admin and not request.session.get("welcome_seen"):

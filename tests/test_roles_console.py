@@ -118,3 +118,78 @@ def test_plain_user_cannot_manage_roles(tenant, plain, admin):
     assert client.post("/console/roles/r2/sessions/revoke-all").status_code == 403
     assert client.post("/console/roles/r2/delete").status_code == 403
     assert Role.objects.filter(name="r2").exists() and not Role.objects.filter(name="r3").exists()
+
+
+def test_switch_role_and_back(tenant, admin):
+    from policies.services import policy_attach
+    from roles.services import role_create
+    from sts.services import revoke_role_sessions
+    from tests.conftest import system_policy
+
+    uid = tenant.account.uid
+    role = role_create(
+        actor=tenant.root_principal,
+        name="auditor-role",
+        trust_policy=json.dumps(
+            {
+                "Version": "1",
+                "Statement": [
+                    {
+                        "Effect": "Allow",
+                        "Action": "sts:AssumeRole",
+                        "Principal": {"RAM": [f"acs:ram::{uid}:root"]},
+                    }
+                ],
+            }
+        ),
+    )
+    policy_attach(
+        actor=tenant.root_principal, policy=system_policy("AliyunRAMReadOnlyAccess"), role=role
+    )
+    tenant.make_user("dev", "AliyunSTSAssumeRoleAccess")
+    client = Client()
+    client.post("/console/login", {"login": "dev@acme.iam.localhost", "password": PASSWORD})
+    assert client.get("/console/users/").status_code == 403
+    switched = client.post("/console/switch-role", {"role_arn": role.arn, "duration": "900"})
+    assert switched.status_code == 302
+    page = client.get("/console/users/")
+    assert page.status_code == 200 and b"Acting as role" in page.content
+    assert (
+        client.post("/console/users/new", {"name": "x", "access": "programmatic"}).status_code
+        == 403
+    )
+    assert StsSession.objects.get(role=role).source_arn.endswith(":user/dev")
+    client.post("/console/switch-role/back")
+    assert client.get("/console/users/").status_code == 403
+    actions = set(AuditEvent.objects.values_list("action", flat=True))
+    assert {"sts:AssumeRole", "console:SwitchRole", "console:SwitchBack"} <= actions
+    client.post("/console/switch-role", {"role_arn": role.arn, "duration": "900"})
+    revoke_role_sessions(actor=tenant.root_principal, role=role)
+    after = client.get("/console/users/", follow=True)
+    assert after.status_code == 403  # the revoked session ended the switch at once
+
+
+def test_switch_role_refused_without_permission(tenant, plain):
+    from roles.services import role_create
+
+    uid = tenant.account.uid
+    role = role_create(
+        actor=tenant.root_principal,
+        name="locked",
+        trust_policy=json.dumps(
+            {
+                "Version": "1",
+                "Statement": [
+                    {
+                        "Effect": "Allow",
+                        "Action": "sts:AssumeRole",
+                        "Principal": {"RAM": [f"acs:ram::{uid}:root"]},
+                    }
+                ],
+            }
+        ),
+    )
+    client = Client()
+    client.post("/console/login", {"login": "plain@acme.iam.localhost", "password": PASSWORD})
+    response = client.post("/console/switch-role", {"role_arn": role.arn, "duration": "900"})
+    assert response.status_code == 400 and b"not authorized" in response.content

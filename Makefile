@@ -48,6 +48,8 @@ check: lint typecheck test
 bench: install
 	$(PY) bench/policy_eval.py
 	$(PY) bench/console_pages.py
+	$(PY) bench/api_throughput.py
+	$(PY) bench/sts_throughput.py
 
 clean:
 	rm -rf $(VENV) var test-artifacts .pytest_cache .mypy_cache .ruff_cache

@@ -64,7 +64,16 @@ def prepare() -> dict[str, str]:
     return {"key_id": key.access_key_id, "secret": secret}
 
 
-def signed_requests(key_id: str, secret: str, host: str, count: int) -> list[tuple[str, dict]]:
+def signed_requests(
+    key_id: str,
+    secret: str,
+    host: str,
+    count: int,
+    action: str = "GetUser",
+    version: str = "2015-05-01",
+    query: list[tuple[str, str]] | None = None,
+    token: str = "",
+) -> list[tuple[str, dict]]:
     from openapi.signature import (
         EMPTY_SHA256,
         v3_canonical_request,
@@ -73,18 +82,21 @@ def signed_requests(key_id: str, secret: str, host: str, count: int) -> list[tup
     )
 
     stamp = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
-    query = [("UserName", "reader")]
+    query = query if query is not None else [("UserName", "reader")]
     result = []
     for _ in range(count):
         headers = {
             "host": [host],
-            "x-acs-action": ["GetUser"],
-            "x-acs-version": ["2015-05-01"],
+            "x-acs-action": [action],
+            "x-acs-version": [version],
             "x-acs-date": [stamp],
             "x-acs-signature-nonce": [secrets.token_hex(16)],
             "x-acs-content-sha256": [EMPTY_SHA256],
             "accept": ["application/json"],
         }
+        if token:
+            headers["x-acs-security-token"] = [token]
+            headers["x-acs-accesskey-id"] = [key_id]
         signed = sorted(headers)
         canonical = v3_canonical_request("POST", "/", query, headers, signed, EMPTY_SHA256)
         signature = v3_signature(v3_string_to_sign(canonical), secret)

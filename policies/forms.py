@@ -50,7 +50,11 @@ class AttachForm(forms.Form):
 
 
 class SimulatorForm(forms.Form):
-    principal = forms.CharField(max_length=64, label="User")
+    principal = forms.CharField(
+        max_length=70,
+        label="User or role",
+        help_text="A user name, or role/<role name> for a role's session",
+    )
     actions = forms.CharField(
         widget=forms.Textarea(attrs={"rows": 4}),
         max_length=4000,

@@ -31,5 +31,6 @@ urlpatterns = [
         name="detach",
     ),
     path("users/<str:name>/permissions", views.effective_permissions, name="effective"),
+    path("roles/<str:name>/permissions", views.role_effective_permissions, name="role_effective"),
     path("simulator/", views.simulator, name="simulator"),
 ]

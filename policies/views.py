@@ -36,6 +36,7 @@ from policies.selectors import (
     get_policy,
     is_privileged,
     policies_visible_to,
+    statements_for_role,
     statements_for_user,
 )
 from roles.models import Role
@@ -346,7 +347,50 @@ def effective_permissions(request: HttpRequest, name: str) -> HttpResponse:
         }
         for statement, source in statements_for_user(user.pk)
     ]
-    return render(request, "policies/effective.html", {"subject": user, "rows": rows})
+    return render(
+        request,
+        "policies/effective.html",
+        {"subject": user, "rows": rows, "back": reverse("accounts:user_detail", args=[user.name])},
+    )
+
+
+@handle_iam_errors
+def role_effective_permissions(request: HttpRequest, name: str) -> HttpResponse:
+    """Every statement a session of the role gets (before any session policy narrows it)."""
+    principal = request.principal  # type: ignore[attr-defined]
+    role = get_role_for_actor(principal, name, action="ram:ListPoliciesForRole")
+    rows = [
+        {
+            "statement": statement,
+            "source": source,
+            "document": json.dumps(_statement_json(statement), indent=2, ensure_ascii=False),
+        }
+        for statement, source in statements_for_role(role.pk)
+    ]
+    return render(
+        request,
+        "policies/effective.html",
+        {"subject": role, "rows": rows, "back": reverse("roles:role_detail", args=[role.name])},
+    )
+
+
+def _simulated(principal: Principal, name: str, mfa_present: bool) -> Principal:
+    """A user by name, or a role as "role/<name>" (a session of it without session policy)."""
+    if name.startswith("role/"):
+        role = get_role_for_actor(principal, name[5:], action="ram:ListPoliciesForRole")
+        return Principal(
+            account_id=role.account_id,
+            account_uid=role.account.uid,
+            kind="role-session",
+            arn=f"{role.arn}/simulation",
+            name="simulation",
+            user_pk=None,
+            authz_version=role.account.authz_version,
+            mfa_present=mfa_present,
+            role_pk=role.pk,
+        )
+    user = get_user_for_actor(principal, name, action="ram:ListPoliciesForUser")
+    return principal_for_user(user, mfa_present=mfa_present)
 
 
 def _statement_json(statement: Any) -> dict[str, Any]:
@@ -372,8 +416,7 @@ def simulator(request: HttpRequest) -> HttpResponse:
     results = []
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
-        user = get_user_for_actor(principal, data["principal"], action="ram:ListPoliciesForUser")
-        subject = principal_for_user(user, mfa_present=data["mfa_present"])
+        subject = _simulated(principal, data["principal"].strip(), data["mfa_present"])
         context = {
             "acs:SecureTransport": data["secure_transport"],
             "acs:MFAPresent": data["mfa_present"],

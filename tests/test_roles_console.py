@@ -193,3 +193,43 @@ def test_switch_role_refused_without_permission(tenant, plain):
     client.post("/console/login", {"login": "plain@acme.iam.localhost", "password": PASSWORD})
     response = client.post("/console/switch-role", {"role_arn": role.arn, "duration": "900"})
     assert response.status_code == 400 and b"not authorized" in response.content
+
+
+def test_role_in_effective_permissions_and_simulator(tenant, admin):
+    from policies.services import policy_attach
+    from roles.services import role_create
+    from tests.conftest import system_policy
+
+    uid = tenant.account.uid
+    role = role_create(
+        actor=tenant.root_principal,
+        name="reader",
+        trust_policy=json.dumps(
+            {
+                "Version": "1",
+                "Statement": [
+                    {
+                        "Effect": "Allow",
+                        "Action": "sts:AssumeRole",
+                        "Principal": {"RAM": [f"acs:ram::{uid}:root"]},
+                    }
+                ],
+            }
+        ),
+    )
+    policy_attach(
+        actor=tenant.root_principal, policy=system_policy("AliyunRAMReadOnlyAccess"), role=role
+    )
+    client = admin_client()
+    page = client.get("/console/roles/reader/permissions")
+    assert page.status_code == 200 and b"AliyunRAMReadOnlyAccess" in page.content
+    result = client.post(
+        "/console/simulator/",
+        {
+            "principal": "role/reader",
+            "actions": "ram:ListUsers\nram:CreateUser",
+            "resource": f"acs:ram:*:{uid}:user/x",
+        },
+    ).content.decode()
+    assert "System policy AliyunRAMReadOnlyAccess (v1), attached directly" in result
+    assert "Implicit deny" in result

@@ -173,6 +173,21 @@ def test_legacy_sdk_assume_role(world):
     body = json.loads(client.do_action_with_exception(request))
     assert body["Credentials"]["AccessKeyId"].startswith("STS.")
     assert body["AssumedRoleUser"]["AssumedRoleId"].endswith(":legacy")
+    from aliyunsdkcore.auth.credentials import StsTokenCredential
+    from aliyunsdkram.request.v20150501.ListUsersRequest import ListUsersRequest as Legacy
+
+    creds = body["Credentials"]
+    temporary = AcsClient(
+        region_id="cn-hangzhou",
+        credential=StsTokenCredential(
+            creds["AccessKeyId"], creds["AccessKeySecret"], creds["SecurityToken"]
+        ),
+    )
+    listing = Legacy()
+    listing.set_endpoint(world["host"])
+    listing.set_protocol_type("http")
+    users = json.loads(temporary.do_action_with_exception(listing))["Users"]["User"]
+    assert [u["UserName"] for u in users] == ["ci"]
 
 
 def test_expired_and_revoked_tokens_through_the_sdk(world):

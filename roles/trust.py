@@ -8,6 +8,7 @@ Action must match sts:AssumeRole and its conditions (e.g. sts:ExternalId) must h
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import Any
 
 from policies.engine import Effect, ParsedPolicy, PolicyError, PolicyKind, parse_policy
@@ -17,7 +18,9 @@ from policies.principal import Principal
 TRUST_POLICY_CHARS = 4096
 
 
+@lru_cache(maxsize=1024)
 def parse_trust_policy(text: str) -> ParsedPolicy:
+    """Parsed once per distinct document (the result is immutable)."""
     return parse_policy(text, max_chars=TRUST_POLICY_CHARS, kind=PolicyKind.TRUST)
 
 

@@ -74,6 +74,7 @@ INSTALLED_APPS = [
     "policies",
     "audit",
     "sts",
+    "housekeeping",
     "openapi",
 ]
 
@@ -143,6 +144,39 @@ else:
             "LOCATION": "iam_cache",
         }
     }
+
+# Celery: Redis in production; without REDIS_URL a broker that needs no server (kombu's
+# filesystem transport under var/celery), so `make run` runs a real worker and beat.
+CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL") or REDIS_URL or "filesystem://"
+if CELERY_BROKER_URL == "filesystem://":
+    _celery_dir = Path(os.environ.get("IAM_CELERY_DIR", str(BASE_DIR / "var" / "celery")))
+    for _folder in ("queue", "processed"):
+        (_celery_dir / _folder).mkdir(parents=True, exist_ok=True)
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        "data_folder_in": str(_celery_dir / "queue"),
+        "data_folder_out": str(_celery_dir / "queue"),
+        "processed_folder": str(_celery_dir / "processed"),
+        "store_processed": False,
+    }
+CELERY_TASK_IGNORE_RESULT = True
+CELERY_TASK_ACKS_LATE = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_TASK_SERIALIZER = "json"
+CELERY_ACCEPT_CONTENT = ["json"]
+CELERY_BEAT_SCHEDULE_FILENAME = str(BASE_DIR / "var" / "celerybeat-schedule")
+IAM_EXPIRE_SESSIONS_EVERY = int(os.environ.get("IAM_EXPIRE_SESSIONS_EVERY", "60"))
+IAM_HOUSEKEEPING_EVERY = int(os.environ.get("IAM_HOUSEKEEPING_EVERY", "3600"))
+IAM_STS_RETENTION_DAYS = int(os.environ.get("IAM_STS_RETENTION_DAYS", "30"))
+CELERY_BEAT_SCHEDULE = {
+    "expire-sts-sessions": {
+        "task": "sts.tasks.expire_sessions",
+        "schedule": float(IAM_EXPIRE_SESSIONS_EVERY),
+    },
+    "housekeeping": {
+        "task": "housekeeping.tasks.housekeeping",
+        "schedule": float(IAM_HOUSEKEEPING_EVERY),
+    },
+}
 
 AUTH_USER_MODEL = "accounts.User"
 AUTHENTICATION_BACKENDS = ["accounts.backends.ConsoleBackend"]

@@ -23,9 +23,14 @@ class StsSession(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     expires_at = models.DateTimeField(db_index=True)
     revoked_at = models.DateTimeField(null=True, blank=True)
+    # Set by the worker once the session has expired (enforcement never waits for it).
+    expired_marked_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
-        indexes = [models.Index(fields=["role", "-created_at"])]
+        indexes = [
+            models.Index(fields=["role", "-created_at"]),
+            models.Index(fields=["expired_marked_at", "expires_at"]),
+        ]
 
     def __str__(self) -> str:
         return f"{self.role_id}/{self.session_name}"

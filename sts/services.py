@@ -14,6 +14,7 @@ import secrets
 import string
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import Any
 
 from django.conf import settings
 from django.db import transaction
@@ -224,3 +225,46 @@ def revoke_role_sessions(*, actor: Principal, role: Role) -> int:
             details={"revoked": count},
         )
     return count
+
+
+EXPIRY_BATCH = 10_000
+
+
+def sessions_expire(*, retention_days: int, batch_size: int = EXPIRY_BATCH) -> dict[str, int]:
+    """Mark expired sessions and purge those past retention, in batches.
+
+    Each batch is one conditional UPDATE (…WHERE expired_marked_at IS NULL) or DELETE, so
+    several workers never count a row twice; one audit event per batch with its counts.
+    """
+    now = timezone.now()
+    marked = _in_batches(
+        StsSession.objects.filter(expired_marked_at=None, expires_at__lte=now),
+        lambda rows: rows.update(expired_marked_at=now),
+        "sts:MarkExpiredSessions",
+        batch_size,
+    )
+    cutoff = now - timedelta(days=retention_days)
+    purged = _in_batches(
+        StsSession.objects.filter(expires_at__lt=cutoff),
+        lambda rows: rows.delete()[0],
+        "sts:PurgeExpiredSessions",
+        batch_size,
+    )
+    return {"marked": marked, "purged": purged}
+
+
+def _in_batches(queryset: Any, apply: Any, action: str, batch_size: int) -> int:
+    """Apply `apply` to batches of `queryset` until nothing is left (or another worker took
+    the rest); one audit event per batch."""
+    total = 0
+    while True:
+        ids = list(queryset.order_by().values_list("pk", flat=True)[:batch_size])
+        if not ids:
+            return total
+        with transaction.atomic():
+            done = apply(queryset.filter(pk__in=ids))
+            if done:
+                event_record(action=action, actor_kind="worker", details={"rows": done})
+        total += done
+        if done == 0:
+            return total

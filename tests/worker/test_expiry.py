@@ -1,0 +1,173 @@
+"""STS session expiry: the service with frozen time, and a real Celery worker through the
+broker (Redis in the PostgreSQL run, kombu's filesystem transport otherwise)."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+import time_machine
+from django.db import connection
+from django.utils import timezone
+
+from audit.models import AuditEvent
+from housekeeping.models import TaskRun
+from roles.services import role_create
+from sts.models import StsSession
+from sts.services import sessions_expire
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def make_sessions(tenant, count: int, *, expired: bool) -> None:
+    role = role_create(
+        actor=tenant.root_principal,
+        name=f"r{count}{int(expired)}",
+        trust_policy=(
+            json.dumps(
+                {
+                    "Version": "1",
+                    "Statement": [
+                        {
+                            "Effect": "Allow",
+                            "Action": "sts:AssumeRole",
+                            "Principal": {"RAM": [f"acs:ram::{tenant.account.uid}:root"]},
+                        }
+                    ],
+                }
+            )
+        ),
+    )
+    moment = timezone.now() + timedelta(seconds=-10 if expired else 3600)
+    StsSession.objects.bulk_create(
+        [
+            StsSession(
+                access_key_id=f"STS.{role.pk}x{i}",
+                secret_sealed="x",
+                token_digest="x",
+                account=tenant.account,
+                role=role,
+                session_name=f"s{i}",
+                source_arn="a",
+                source_account_uid=tenant.account.uid,
+                expires_at=moment,
+            )
+            for i in range(count)
+        ]
+    )
+
+
+@pytest.mark.django_db
+def test_marks_in_batches_purges_after_retention_and_is_idempotent(tenant):
+    make_sessions(tenant, 25, expired=True)
+    make_sessions(tenant, 5, expired=False)
+    result = sessions_expire(retention_days=30, batch_size=10)
+    assert result == {"marked": 25, "purged": 0}
+    assert AuditEvent.objects.filter(action="sts:MarkExpiredSessions").count() == 3
+    assert sessions_expire(retention_days=30, batch_size=10) == {"marked": 0, "purged": 0}
+    with time_machine.travel(timezone.now() + timedelta(days=30, minutes=5)):
+        result = sessions_expire(retention_days=30, batch_size=10)
+    assert result["purged"] == 25 and StsSession.objects.count() == 5
+
+
+def _database_url() -> str:
+    settings = connection.settings_dict
+    if connection.vendor == "sqlite":
+        return f"sqlite:///{settings['NAME']}"
+    user = settings.get("USER") or "postgres"
+    return f"postgres://{user}@{settings['HOST']}:{settings['PORT'] or 5432}/{settings['NAME']}"
+
+
+def start_worker(name: str) -> subprocess.Popen:
+    env = dict(
+        os.environ,
+        DJANGO_SETTINGS_MODULE="iamconsole.settings",
+        IAM_TESTING="1",
+        DATABASE_URL=_database_url(),
+        PYTHONPATH=str(ROOT),
+    )
+    return subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            "iamconsole",
+            "worker",
+            "--pool=solo",
+            "--loglevel=warning",
+            "-n",
+            f"{name}@%h",
+            "--without-heartbeat",
+            "--without-gossip",
+            "--without-mingle",
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+
+
+def wait_for(condition, seconds: float = 45) -> bool:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        time.sleep(0.25)
+    return False
+
+
+@pytest.fixture
+def workers():
+    from iamconsole.celery import app
+
+    app.control.purge()
+    started: list[subprocess.Popen] = []
+    yield lambda n: started.extend(start_worker(f"w{i}") for i in range(n))
+    for process in started:
+        process.terminate()
+    for process in started:
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            process.kill()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_real_worker_marks_expired_sessions(tenant, workers):
+    from sts.tasks import expire_sessions
+
+    make_sessions(tenant, 3, expired=True)
+    workers(1)
+    expire_sessions.delay()
+    assert wait_for(lambda: StsSession.objects.filter(expired_marked_at=None).count() == 0)
+    assert wait_for(
+        lambda: TaskRun.objects.filter(task="sts.tasks.expire_sessions", outcome="success").exists()
+    )
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_workers_do_no_double_work(tenant, workers):
+    from sts.tasks import expire_sessions
+
+    make_sessions(tenant, 400, expired=True)
+    workers(2)
+    for _ in range(4):
+        expire_sessions.delay()
+    assert wait_for(
+        lambda: (
+            TaskRun.objects.filter(task="sts.tasks.expire_sessions", outcome="success").count() == 4
+        ),
+        60,
+    )
+    marked = sum(
+        e.details["rows"] for e in AuditEvent.objects.filter(action="sts:MarkExpiredSessions")
+    )
+    assert marked == 400

@@ -18,14 +18,18 @@ install: $(VENV)/.installed
 .env:
 	$(PY) -m iamconsole.devenv > .env
 
-# Embedded default: SQLite, database cache; creates a demo account on first start.
+# Embedded default: SQLite, database cache, Celery on kombu's filesystem transport (no
+# server); creates a demo account on first start. Web, worker and beat stop together.
 run: install .env
 	mkdir -p var
 	$(PY) manage.py migrate --noinput -v0
 	$(PY) manage.py createcachetable
 	$(PY) manage.py collectstatic --noinput -v0
 	$(PY) manage.py bootstrapdemo --url http://$(HOST):$(PORT)/console/login
-	$(PY) manage.py runserver $(HOST):$(PORT) --noreload
+	@echo "Starting the web server, and the Celery worker with beat (Ctrl-C stops both)."
+	@trap 'kill 0' EXIT; \
+	  $(VENV)/bin/celery -A iamconsole worker -B --pool=solo --loglevel=warning & \
+	  $(PY) manage.py runserver $(HOST):$(PORT) --noreload
 
 # The whole suite (engine, services, views, browser). DATABASE_URL selects PostgreSQL.
 test: install

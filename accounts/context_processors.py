@@ -17,6 +17,7 @@ NAV = [
     ("simulator", "Policy simulator", ("ram:ListPolicies", "policy")),
     ("security", "Security settings", ("ram:GetPasswordPolicy", None)),
     ("audit", "Audit log", ("audit:LookupEvents", None)),
+    ("worker", "Worker health", ("iam:GetWorkerHealth", None)),
 ]
 
 
@@ -33,6 +34,8 @@ def console(request: HttpRequest) -> dict[str, Any]:
             resource = ram_resource(uid, kind) if kind else account_resource(uid)
             if action.startswith("audit:"):
                 resource = f"acs:audit:*:{uid}:event/*"
+            if action.startswith("iam:"):
+                resource = f"acs:iam:*:{uid}:worker"
             if not allowed(principal, action, resource):
                 continue
         entries.append(

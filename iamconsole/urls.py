@@ -11,4 +11,5 @@ urlpatterns = [
     path("console/", include("policies.urls")),
     path("console/", include("roles.urls")),
     path("console/audit/", include("audit.urls")),
+    path("console/", include("housekeeping.urls")),
 ]

@@ -171,3 +171,25 @@ def test_two_workers_do_no_double_work(tenant, workers):
         e.details["rows"] for e in AuditEvent.objects.filter(action="sts:MarkExpiredSessions")
     )
     assert marked == 400
+
+
+@pytest.mark.django_db
+def test_worker_health_page_warns_when_beat_is_late(tenant, admin, plain):
+    from django.test import Client
+
+    from housekeeping.services import task_run
+    from tests.conftest import PASSWORD
+
+    client = Client()
+    client.post("/console/login", {"login": "admin@acme.iam.localhost", "password": PASSWORD})
+    page = client.get("/console/worker/")
+    assert page.status_code == 200 and b"Beat may not be running" in page.content
+    with task_run("sts.tasks.expire_sessions") as details:
+        details["marked"] = 0
+    with task_run("housekeeping.tasks.housekeeping"):
+        pass
+    page = client.get("/console/worker/")
+    assert b"Beat may not be running" not in page.content and b"success" in page.content
+    other = Client()
+    other.post("/console/login", {"login": "plain@acme.iam.localhost", "password": PASSWORD})
+    assert other.get("/console/worker/").status_code == 403

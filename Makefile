@@ -54,6 +54,7 @@ bench: install
 	$(PY) bench/console_pages.py
 	$(PY) bench/api_throughput.py
 	$(PY) bench/sts_throughput.py
+	@echo "bench/expire_sessions.py needs DATABASE_URL=postgres://…: run it by hand"
 
 clean:
 	rm -rf $(VENV) var test-artifacts .pytest_cache .mypy_cache .ruff_cache

@@ -17,7 +17,14 @@ def run_settings(**env: str) -> subprocess.CompletedProcess:
         for k, v in os.environ.items()
         if k not in {"DEBUG", "SECRET_KEY", "IAM_ENCRYPTION_KEYS", "ALLOWED_HOSTS", "IAM_TESTING"}
     }
-    clean.update({"DJANGO_SETTINGS_MODULE": "iamconsole.settings", "PYTHONPATH": str(ROOT), **env})
+    clean.update(
+        {
+            "DJANGO_SETTINGS_MODULE": "iamconsole.settings",
+            "PYTHONPATH": str(ROOT),
+            "IAM_SKIP_DOTENV": "1",
+            **env,
+        }
+    )
     return subprocess.run(
         [sys.executable, "-c", PROBE],
         env=clean,

@@ -10,6 +10,8 @@ from __future__ import annotations
 import secrets
 import string
 import time
+from datetime import timedelta
+from typing import Any
 
 from django.core.cache import cache
 from django.db import transaction
@@ -144,3 +146,48 @@ def access_key_touch(key: AccessKey | KeyRecord, *, source_ip: str | None, actio
     AccessKey.objects.filter(pk=key.pk).update(
         last_used_at=timezone.now(), last_used_ip=source_ip, last_used_action=action[:128]
     )
+
+
+def access_key_rotate(*, actor: Principal, user: User, access_key_id: str) -> tuple[AccessKey, str]:
+    """Create the successor of a key (secret returned once); the old key stays active for the
+    policy's grace period, then the worker deactivates it."""
+    from accounts.rotation import rotation_policy_of
+
+    old = get_key(actor, user, access_key_id, "ram:CreateAccessKey")
+    if not old.is_active:
+        raise InvalidParameter("InvalidParameter.Status", "Only an active key can be rotated.")
+    grace = rotation_policy_of(user.account_id).rotation_grace_days
+    key, secret = access_key_create(actor=actor, user=user)
+    with transaction.atomic():
+        AccessKey.objects.filter(pk=key.pk).update(successor_of=old.access_key_id)
+        AccessKey.objects.filter(pk=old.pk).update(retire_at=timezone.now() + timedelta(days=grace))
+        event_record(
+            actor=actor,
+            action="ram:RotateAccessKey",
+            target_arn=user.arn,
+            details={"old": old.access_key_id, "new": key.access_key_id, "grace_days": grace},
+        )
+    return key, secret
+
+
+def access_key_exempt(
+    *, actor: Principal, user: User, access_key_id: str, until: Any, reason: str
+) -> None:
+    """Exempt a key from the rotation policy until a date, with a reason (audited)."""
+    key = get_key(actor, user, access_key_id, "ram:UpdateAccessKey")
+    if not reason.strip():
+        raise InvalidParameter("InvalidParameter.Reason", "Give a reason for the exemption.")
+    with transaction.atomic():
+        AccessKey.objects.filter(pk=key.pk).update(
+            exempt_until=until, exempt_reason=reason.strip()[:256]
+        )
+        event_record(
+            actor=actor,
+            action="ram:ExemptAccessKey",
+            target_arn=user.arn,
+            details={
+                "access_key_id": access_key_id,
+                "until": str(until),
+                "reason": reason.strip()[:256],
+            },
+        )

@@ -190,6 +190,13 @@ class AccessKey(models.Model):
     last_used_at = models.DateTimeField(null=True, blank=True)
     last_used_ip = models.GenericIPAddressField(null=True, blank=True)
     last_used_action = models.CharField(max_length=128, blank=True)
+    # Rotation policy state (accounts.rotation): warnings, deactivation, exemption, successor.
+    warned_at = models.DateTimeField(null=True, blank=True)
+    policy_deactivated_at = models.DateTimeField(null=True, blank=True)
+    exempt_until = models.DateField(null=True, blank=True)
+    exempt_reason = models.CharField(max_length=256, blank=True)
+    retire_at = models.DateTimeField(null=True, blank=True)  # end of a rotation's grace period
+    successor_of = models.CharField(max_length=32, blank=True)
 
     class Meta:
         ordering = ["created_at", "id"]
@@ -228,3 +235,42 @@ class VirtualMFADevice(models.Model):
     @property
     def serial_number(self) -> str:
         return f"acs:ram::{self.account.uid}:mfa/{self.name}"
+
+
+class KeyRotationPolicy(models.Model):
+    """The account's AccessKey rotation rules, enforced by the worker."""
+
+    class Action(models.TextChoices):
+        NOTIFY = "notify", "Notify only"
+        DEACTIVATE = "deactivate", "Deactivate the key"
+
+    account = models.OneToOneField(
+        Account, on_delete=models.CASCADE, related_name="key_rotation_policy"
+    )
+    enabled = models.BooleanField(default=False)
+    max_age_days = models.PositiveIntegerField(default=90)  # 0 = no age rule
+    warn_before_days = models.PositiveIntegerField(default=14)
+    unused_days = models.PositiveIntegerField(default=0)  # 0 = no unused rule
+    action = models.CharField(max_length=10, choices=Action.choices, default=Action.NOTIFY)
+    delete_after_deactivated_days = models.PositiveIntegerField(default=0)  # 0 = never
+    rotation_grace_days = models.PositiveIntegerField(default=7)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return f"key rotation policy of {self.account_id}"
+
+
+class Notice(models.Model):
+    """A message for a console user (key rotation warnings and actions)."""
+
+    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="notices")
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="notices")
+    message = models.CharField(max_length=500)
+    created_at = models.DateTimeField(auto_now_add=True)
+    read_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-id"]
+
+    def __str__(self) -> str:
+        return self.message[:60]

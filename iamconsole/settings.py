@@ -177,7 +177,20 @@ CELERY_BEAT_SCHEDULE = {
         "task": "housekeeping.tasks.housekeeping",
         "schedule": float(IAM_HOUSEKEEPING_EVERY),
     },
+    "key-rotation": {
+        "task": "accounts.tasks.enforce_key_rotation",
+        "schedule": float(os.environ.get("IAM_KEY_ROTATION_EVERY", "3600")),
+    },
 }
+EMAIL_BACKEND = os.environ.get(
+    "EMAIL_BACKEND",
+    "django.core.mail.backends.console.EmailBackend"
+    if DEBUG
+    else "django.core.mail.backends.smtp.EmailBackend",
+)
+EMAIL_HOST = os.environ.get("EMAIL_HOST", "localhost")
+EMAIL_PORT = int(os.environ.get("EMAIL_PORT", "25"))
+DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "iamconsole@localhost")
 
 AUTH_USER_MODEL = "accounts.User"
 AUTHENTICATION_BACKENDS = ["accounts.backends.ConsoleBackend"]

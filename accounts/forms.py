@@ -145,3 +145,39 @@ class AliasForm(forms.Form):
         help_text="3–32 lowercase letters, digits and hyphens. Empty clears it: "
         "users then sign in as name@<account uid>.<domain>.",
     )
+
+
+class KeyRotationForm(forms.Form):
+    enabled = forms.BooleanField(required=False, label="Enforce the rotation policy")
+    max_age_days = forms.IntegerField(
+        min_value=0,
+        max_value=3650,
+        label="Maximum key age (days)",
+        help_text="0 = no age limit. CIS recommends 90.",
+    )
+    warn_before_days = forms.IntegerField(
+        min_value=0, max_value=365, label="Warn this many days before"
+    )
+    unused_days = forms.IntegerField(
+        min_value=0, max_value=3650, label="Unused for (days)", help_text="0 = no unused rule."
+    )
+    action = forms.ChoiceField(
+        choices=[("notify", "Notify only"), ("deactivate", "Deactivate the key")]
+    )
+    delete_after_deactivated_days = forms.IntegerField(
+        min_value=0,
+        max_value=3650,
+        label="Delete deactivated keys after (days)",
+        help_text="0 = never delete.",
+    )
+    rotation_grace_days = forms.IntegerField(
+        min_value=0,
+        max_value=90,
+        label="Rotation grace period (days)",
+        help_text="After “Rotate”, the old key stays active this long.",
+    )
+
+
+class KeyExemptForm(forms.Form):
+    until = forms.DateField(label="Exempt until", help_text="YYYY-MM-DD")
+    reason = forms.CharField(max_length=256)

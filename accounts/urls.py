@@ -1,6 +1,6 @@
 from django.urls import path
 
-from accounts import key_views, login_views, mfa_views, views
+from accounts import key_views, login_views, mfa_views, rotation_views, views
 
 app_name = "accounts"
 urlpatterns = [
@@ -31,6 +31,22 @@ urlpatterns = [
     path("security/", views.security_settings, name="security"),
     path("security/preference", views.security_preference, name="security_preference"),
     path("security/alias", views.account_alias, name="account_alias"),
+    path("security/key-rotation", rotation_views.key_rotation, name="key_rotation"),
+    path(
+        "users/<str:name>/access-keys/<str:key_id>/rotate",
+        rotation_views.key_rotate,
+        name="key_rotate",
+    ),
+    path(
+        "users/<str:name>/access-keys/<str:key_id>/exempt",
+        rotation_views.key_exempt,
+        name="key_exempt",
+    ),
+    path(
+        "credentials/access-keys/<str:key_id>/rotate",
+        rotation_views.key_rotate,
+        name="my_key_rotate",
+    ),
     path("users/", views.user_list, name="user_list"),
     path("users/new", views.user_create, name="user_create"),
     path("users/<str:name>/", views.user_detail, name="user_detail"),

@@ -25,7 +25,7 @@ from accounts.forms import (
     UserCreateForm,
     UserEditForm,
 )
-from accounts.models import AccessKey, Account, PasswordPolicy, User
+from accounts.models import AccessKey, Account, Notice, PasswordPolicy, User
 from accounts.stepup import step_up_redirect
 from groups.selectors import groups_for, memberships_of
 from policies.guards import allowed, require
@@ -97,6 +97,7 @@ def overview(request: HttpRequest) -> HttpResponse:
             "checklist": checklist,
             "has_admin": has_admin,
             "root_without_mfa": principal.is_root and not mfa.has_mfa(root),
+            "notices": Notice.objects.filter(user_id=request.user.pk or 0)[:5],
         },
     )
 
@@ -221,6 +222,7 @@ def user_detail(request: HttpRequest, name: str) -> HttpResponse:
             "attachments": attachments,
             "group_choices": group_choices,
             "keys": keys,
+            "exempt_allowed": flags["UpdateAccessKey"],
             "has_mfa": mfa.has_mfa(user),
             "key_base": f"/console/users/{user.name}/access-keys",
         },

@@ -186,10 +186,38 @@ def test_worker_health_page_warns_when_beat_is_late(tenant, admin, plain):
     assert page.status_code == 200 and b"Beat may not be running" in page.content
     with task_run("sts.tasks.expire_sessions") as details:
         details["marked"] = 0
-    with task_run("housekeeping.tasks.housekeeping"):
-        pass
+    for task in ("housekeeping.tasks.housekeeping", "accounts.tasks.enforce_key_rotation"):
+        with task_run(task):
+            pass
     page = client.get("/console/worker/")
     assert b"Beat may not be running" not in page.content and b"success" in page.content
     other = Client()
     other.post("/console/login", {"login": "plain@acme.iam.localhost", "password": PASSWORD})
     assert other.get("/console/worker/").status_code == 403
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_real_worker_deactivates_a_key_past_max_age(tenant, workers):
+    from accounts.access_keys import access_key_create
+    from accounts.models import AccessKey, User
+    from accounts.rotation import rotation_policy_of
+    from accounts.tasks import enforce_key_rotation
+
+    robot = tenant.make_user("old-bot", console=False)
+    User.objects.filter(pk=robot.pk).update(programmatic_access=True)
+    key, _ = access_key_create(actor=tenant.root_principal, user=User.objects.get(pk=robot.pk))
+    AccessKey.objects.filter(pk=key.pk).update(
+        created_at=timezone.now() - timedelta(days=120),
+        last_used_at=timezone.now() - timedelta(days=3),
+    )
+    rules = rotation_policy_of(tenant.account.pk)
+    rules.enabled, rules.action = True, "deactivate"
+    rules.save()
+    workers(1)
+    enforce_key_rotation.delay()
+    assert wait_for(lambda: AccessKey.objects.get(pk=key.pk).status == "Inactive")
+    assert wait_for(
+        lambda: AuditEvent.objects.filter(
+            action="ram:UpdateAccessKey", actor_kind="worker"
+        ).exists()
+    )

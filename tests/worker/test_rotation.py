@@ -160,3 +160,49 @@ def test_self_rotation_needs_permission(tenant, robot):
     key = new_key(tenant, robot)
     with pytest.raises(NoPermission):
         access_key_rotate(actor=principal_for(robot), user=robot, access_key_id=key.access_key_id)
+
+
+def test_console_policy_preview_rotate_and_exempt(tenant, admin, robot):
+    from django.test import Client
+
+    from tests.conftest import PASSWORD
+
+    key = new_key(tenant, robot, age_days=100, used_days_ago=30)
+    client = Client()
+    client.post("/console/login", {"login": "admin@acme.iam.localhost", "password": PASSWORD})
+    saved = client.post(
+        "/console/security/key-rotation",
+        {
+            "enabled": "on",
+            "max_age_days": "90",
+            "warn_before_days": "14",
+            "unused_days": "0",
+            "action": "deactivate",
+            "delete_after_deactivated_days": "0",
+            "rotation_grace_days": "7",
+        },
+    )
+    assert saved.status_code == 302
+    preview = client.get("/console/security/key-rotation")
+    assert key.access_key_id.encode() in preview.content and b"Deactivate" in preview.content
+    assert AccessKey.objects.get(pk=key.pk).is_active  # a preview changes nothing
+    assert AuditEvent.objects.filter(action="ram:SetKeyRotationPolicy").exists()
+    rotated = client.post(f"/console/users/robot/access-keys/{key.access_key_id}/rotate")
+    assert rotated.status_code == 200 and b"ALIBABA_CLOUD_ACCESS_KEY_SECRET" in rotated.content
+    assert AccessKey.objects.get(pk=key.pk).retire_at is not None
+    client.post(
+        f"/console/users/robot/access-keys/{key.access_key_id}/exempt",
+        {"until": "2099-01-01", "reason": "legacy batch job"},
+    )
+    assert AccessKey.objects.get(pk=key.pk).exempt_reason == "legacy batch job"
+    plain = Client()
+    tenant.make_user("nobody")
+    plain.post("/console/login", {"login": "nobody@acme.iam.localhost", "password": PASSWORD})
+    assert plain.post("/console/security/key-rotation", {"enabled": "on"}).status_code == 403
+    assert (
+        plain.post(
+            f"/console/users/robot/access-keys/{key.access_key_id}/exempt",
+            {"until": "2099-01-01", "reason": "x"},
+        ).status_code
+        == 403
+    )

@@ -34,6 +34,19 @@ def _fresh_policy_cache():
     clear_cache()
 
 
+@pytest.fixture(autouse=True)
+def _fresh_shared_cache(request):
+    """Redis outlives each test (unlike the database cache table): start every test clean, so
+    per-address sign-in counters and nonces of one test never leak into the next."""
+    from django.conf import settings
+
+    if "RedisCache" in settings.CACHES["default"]["BACKEND"]:
+        from django.core.cache import cache
+
+        cache.clear()
+    yield
+
+
 def principal_for(user: User, *, mfa: bool = False, ip: str = "127.0.0.1") -> Principal:
     """The Principal a console session of `user` resolves to (re-read for a fresh version)."""
     user = User.objects.select_related("account").get(pk=user.pk)

@@ -18,6 +18,8 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from urllib.parse import urlencode
 
 import _django
@@ -188,13 +190,9 @@ def in_process_cost(key_id: str, secret: str) -> dict[str, float]:
     return {"signature_us": signature_only, "authenticate_us": full}
 
 
-def main() -> None:
-    cache_url = redis_url()
-    if cache_url:
-        os.environ["REDIS_URL"] = cache_url
-    _django.setup()
-    creds = prepare()
-    costs = in_process_cost(creds["key_id"], creds["secret"])
+@contextmanager
+def gunicorn() -> Iterator[int]:
+    """The app under gunicorn (WORKERS sync workers) on a free loopback port, until exit."""
     port = free_port()
     env = dict(
         os.environ,
@@ -227,6 +225,20 @@ def main() -> None:
                 break
             except OSError:
                 time.sleep(0.1)
+        yield port
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+
+
+def main() -> None:
+    cache_url = redis_url()
+    if cache_url:
+        os.environ["REDIS_URL"] = cache_url
+    _django.setup()
+    creds = prepare()
+    costs = in_process_cost(creds["key_id"], creds["secret"])
+    with gunicorn() as port:
         load(port, None)  # warm both workers
         bare = load(port, None)
         capacity = int(max(bare["rps"], 500) * DURATION * 1.5 / CLIENTS) + 100
@@ -236,9 +248,6 @@ def main() -> None:
             for _ in range(CLIENTS)
         ]
         signed = load(port, per_client)
-    finally:
-        server.terminate()
-        server.wait(timeout=30)
     ratio = signed["rps"] / bare["rps"]
     rows = [["bare Django view (/healthz)", bare], ["signed V3 GetUser", signed]]
     _django.print_table(

@@ -4,13 +4,9 @@ STS-signed GetUser relative to an AccessKey-signed one. Writes bench/results/sts
 
 from __future__ import annotations
 
-import http.client
 import json
 import os
 import platform
-import subprocess
-import sys
-import time
 
 import _django
 import api_throughput as api
@@ -74,40 +70,9 @@ def main() -> None:
         os.environ["REDIS_URL"] = cache_url
     _django.setup()
     creds = prepare()
-    port = api.free_port()
-    env = dict(
-        os.environ,
-        DJANGO_SETTINGS_MODULE="iamconsole.settings",
-        ALLOWED_HOSTS="127.0.0.1,testserver",
-        PYTHONPATH=str(_django.ROOT),
-    )
-    server = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "gunicorn",
-            "iamconsole.wsgi:application",
-            "-w",
-            "2",
-            "-k",
-            "sync",
-            "-b",
-            f"127.0.0.1:{port}",
-            "--log-level",
-            "warning",
-        ],
-        cwd=_django.ROOT,
-        env=env,
-    )
-    host = f"127.0.0.1:{port}"
     capacity = int(2000 * DURATION / CLIENTS) + 100
-    try:
-        for _ in range(100):
-            try:
-                http.client.HTTPConnection("127.0.0.1", port, timeout=1).request("GET", "/healthz")
-                break
-            except OSError:
-                time.sleep(0.1)
+    with api.gunicorn() as port:
+        host = f"127.0.0.1:{port}"
         api.load(port, None)  # warm up
         results = {}
         plans = {
@@ -128,9 +93,6 @@ def main() -> None:
                 api.signed_requests(host=host, count=capacity, **plan) for _ in range(CLIENTS)
             ]
             results[name] = api.load(port, per_client)
-    finally:
-        server.terminate()
-        server.wait(timeout=30)
     ratio = (
         results["GetUser, STS-signed"]["p50_ms"] / results["GetUser, AccessKey-signed"]["p50_ms"]
     )

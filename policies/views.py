@@ -339,14 +339,7 @@ def effective_permissions(request: HttpRequest, name: str) -> HttpResponse:
     """Every statement that applies to a user, with where it comes from."""
     principal = request.principal  # type: ignore[attr-defined]
     user = get_user_for_actor(principal, name, action="ram:ListPoliciesForUser")
-    rows = [
-        {
-            "statement": statement,
-            "source": source,
-            "document": json.dumps(_statement_json(statement), indent=2, ensure_ascii=False),
-        }
-        for statement, source in statements_for_user(user.pk)
-    ]
+    rows = _effective_rows(statements_for_user(user.pk))
     return render(
         request,
         "policies/effective.html",
@@ -359,19 +352,23 @@ def role_effective_permissions(request: HttpRequest, name: str) -> HttpResponse:
     """Every statement a session of the role gets (before any session policy narrows it)."""
     principal = request.principal  # type: ignore[attr-defined]
     role = get_role_for_actor(principal, name, action="ram:ListPoliciesForRole")
-    rows = [
-        {
-            "statement": statement,
-            "source": source,
-            "document": json.dumps(_statement_json(statement), indent=2, ensure_ascii=False),
-        }
-        for statement, source in statements_for_role(role.pk)
-    ]
+    rows = _effective_rows(statements_for_role(role.pk))
     return render(
         request,
         "policies/effective.html",
         {"subject": role, "rows": rows, "back": reverse("roles:role_detail", args=[role.name])},
     )
+
+
+def _effective_rows(statements: list[tuple[Any, Any]]) -> list[dict[str, Any]]:
+    return [
+        {
+            "statement": statement,
+            "source": source,
+            "document": json.dumps(_statement_json(statement), indent=2, ensure_ascii=False),
+        }
+        for statement, source in statements
+    ]
 
 
 def _simulated(principal: Principal, name: str, mfa_present: bool) -> Principal:

@@ -16,6 +16,23 @@ from tests.conftest import PASSWORD, principal_for
 pytestmark = pytest.mark.django_db
 
 
+def account_role(tenant, name: str):
+    """A role trusting every RAM identity of the tenant's own account."""
+    from roles.services import role_create
+
+    document = {
+        "Version": "1",
+        "Statement": [
+            {
+                "Effect": "Allow",
+                "Action": "sts:AssumeRole",
+                "Principal": {"RAM": [f"acs:ram::{tenant.account.uid}:root"]},
+            }
+        ],
+    }
+    return role_create(actor=tenant.root_principal, name=name, trust_policy=json.dumps(document))
+
+
 def admin_client() -> Client:
     client = Client()
     client.post("/console/login", {"login": "admin@acme.iam.localhost", "password": PASSWORD})
@@ -122,27 +139,10 @@ def test_plain_user_cannot_manage_roles(tenant, plain, admin):
 
 def test_switch_role_and_back(tenant, admin):
     from policies.services import policy_attach
-    from roles.services import role_create
     from sts.services import revoke_role_sessions
     from tests.conftest import system_policy
 
-    uid = tenant.account.uid
-    role = role_create(
-        actor=tenant.root_principal,
-        name="auditor-role",
-        trust_policy=json.dumps(
-            {
-                "Version": "1",
-                "Statement": [
-                    {
-                        "Effect": "Allow",
-                        "Action": "sts:AssumeRole",
-                        "Principal": {"RAM": [f"acs:ram::{uid}:root"]},
-                    }
-                ],
-            }
-        ),
-    )
+    role = account_role(tenant, "auditor-role")
     policy_attach(
         actor=tenant.root_principal, policy=system_policy("AliyunRAMReadOnlyAccess"), role=role
     )
@@ -170,25 +170,8 @@ def test_switch_role_and_back(tenant, admin):
 
 
 def test_switch_role_refused_without_permission(tenant, plain):
-    from roles.services import role_create
 
-    uid = tenant.account.uid
-    role = role_create(
-        actor=tenant.root_principal,
-        name="locked",
-        trust_policy=json.dumps(
-            {
-                "Version": "1",
-                "Statement": [
-                    {
-                        "Effect": "Allow",
-                        "Action": "sts:AssumeRole",
-                        "Principal": {"RAM": [f"acs:ram::{uid}:root"]},
-                    }
-                ],
-            }
-        ),
-    )
+    role = account_role(tenant, "locked")
     client = Client()
     client.post("/console/login", {"login": "plain@acme.iam.localhost", "password": PASSWORD})
     response = client.post("/console/switch-role", {"role_arn": role.arn, "duration": "900"})
@@ -197,26 +180,10 @@ def test_switch_role_refused_without_permission(tenant, plain):
 
 def test_role_in_effective_permissions_and_simulator(tenant, admin):
     from policies.services import policy_attach
-    from roles.services import role_create
     from tests.conftest import system_policy
 
     uid = tenant.account.uid
-    role = role_create(
-        actor=tenant.root_principal,
-        name="reader",
-        trust_policy=json.dumps(
-            {
-                "Version": "1",
-                "Statement": [
-                    {
-                        "Effect": "Allow",
-                        "Action": "sts:AssumeRole",
-                        "Principal": {"RAM": [f"acs:ram::{uid}:root"]},
-                    }
-                ],
-            }
-        ),
-    )
+    role = account_role(tenant, "reader")
     policy_attach(
         actor=tenant.root_principal, policy=system_policy("AliyunRAMReadOnlyAccess"), role=role
     )

@@ -71,6 +71,22 @@ def authenticate(request: HttpRequest, params: dict[str, str], meta: RequestMeta
     return Authenticated(key.principal(meta), key)
 
 
+def credential_owner(request: HttpRequest, params: dict[str, str]) -> tuple[int | None, str, str]:
+    """(account id, principal ARN, key id) of the key a request claims, for auditing a failure;
+    (None, "", key id) when no such key exists."""
+    key_id = params.get("AccessKeyId", "")
+    header = request.META.get("HTTP_AUTHORIZATION", "")
+    if header.startswith("ACS3-") and "Credential=" in header:
+        key_id = header.split("Credential=", 1)[1].split(",", 1)[0].strip()
+    try:
+        key = _find_key(key_id)
+    except ApiError:
+        return None, "", key_id
+    if isinstance(key, ServiceRecord):
+        return None, key.principal(RequestMeta()).arn, key_id
+    return key.account_id, key.principal(RequestMeta()).arn, key_id
+
+
 def _find_key(access_key_id: str) -> KeyRecord | StsRecord | ServiceRecord:
     key: KeyRecord | StsRecord | ServiceRecord | None = None
     if access_key_id.startswith("STS."):

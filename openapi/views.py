@@ -15,7 +15,7 @@ from accounts.errors import IamError
 from accounts.selectors import KeyRecord
 from audit.services import event_record
 from openapi import registry
-from openapi.auth import authenticate
+from openapi.auth import authenticate, credential_owner
 from openapi.errors import ApiError
 from openapi.params import Params
 
@@ -81,12 +81,16 @@ def _handle(request: HttpRequest, meta: Any) -> dict[str, Any]:
     try:
         auth = authenticate(request, params, meta)
     except ApiError as exc:
+        # When the key exists, its account sees the failed attempt in its own trail.
+        account_id, arn, key_id = credential_owner(request, params)
         event_record(
             action=f"api:{action}"[:128],
+            account=account_id,
+            actor_arn=arn,
             meta=meta,
             outcome="error",
             error_code=exc.code,
-            details={"stage": "authentication"},
+            details={"stage": "authentication", "access_key_id": key_id[:64]},
         )
         raise
     result = handler(registry.ApiCall(auth.principal, Params(params), action))

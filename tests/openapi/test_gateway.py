@@ -203,3 +203,18 @@ def test_booleans_and_policy_json(api):
     policy = api.v3("GetPolicy", PolicyType="System", PolicyName="AdministratorAccess").json()
     assert policy["DefaultPolicyVersion"]["VersionId"] == "v1"
     assert '"Action": "*"' in policy["DefaultPolicyVersion"]["PolicyDocument"]
+
+
+def test_failed_authentication_is_audited_in_the_key_owners_account(api, tenant):
+    from audit.models import AuditEvent
+
+    query = v1_query(api)
+    query["Signature"] = "AAAA" + query["Signature"][4:]
+    Client().post("/?" + urlencode(query))
+    event = AuditEvent.objects.get(error_code="SignatureDoesNotMatch")
+    assert event.account_id == tenant.account.pk
+    assert event.actor_arn.endswith(":user/robot")
+    assert event.details["access_key_id"] == api.key_id
+    Client().post("/?" + urlencode({**v1_query(api), "AccessKeyId": "LTAInope0000000000000000"}))
+    unknown = AuditEvent.objects.get(error_code="InvalidAccessKeyId.NotFound")
+    assert unknown.account_id is None

@@ -17,6 +17,8 @@ class Account(models.Model):
     # Bumped in the same transaction as any change to policies, versions, attachments or
     # memberships; compiled-policy caches are keyed by it so changes bite on the next request.
     authz_version = models.BigIntegerField(default=1)
+    # Audit events older than this are exported behind a checkpoint and pruned by the worker.
+    audit_retention_days = models.PositiveIntegerField(default=180)
 
     def __str__(self) -> str:
         return f"{self.alias} ({self.uid})"

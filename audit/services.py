@@ -1,14 +1,30 @@
-"""Write audit events. Services call event_record inside their own transaction."""
+"""Write audit events. Services call event_record inside their own transaction.
+
+An event joins its account's hash chain in the caller's transaction: the chain head row is
+bumped first (its row lock — the write lock on SQLite — orders concurrent appends), then the
+event is inserted with the previous hash, then the head takes the new hash. If the caller's
+transaction rolls back, the event and the head move back with it.
+"""
 
 from __future__ import annotations
 
+import contextvars
+from functools import cache
 from typing import Any
 
+from django.db import connection, transaction
+from django.utils import timezone
+
 from accounts.models import Account
+from audit.chain import GENESIS, event_hash, normalized_details
 from audit.models import AuditEvent
 from policies.principal import Principal, RequestMeta
 
 SECRET_KEYS = {"password", "secret", "token", "accesskeysecret", "securitytoken", "signature"}
+
+# How many events the current request has recorded (the API records a plain event for calls
+# whose service recorded none, e.g. reads).
+recorded: contextvars.ContextVar[int] = contextvars.ContextVar("audit_recorded", default=0)
 
 
 def _scrub(details: dict[str, Any]) -> dict[str, Any]:
@@ -30,6 +46,10 @@ def changes(before: dict[str, Any], after: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+def _text(value: str, limit: int) -> str:
+    return value.replace("\x00", "")[:limit]
+
+
 def event_record(
     *,
     action: str,
@@ -49,21 +69,72 @@ def event_record(
         actor_arn = actor_arn or actor.arn
         actor_kind = actor_kind or actor.kind
         meta = meta or actor.meta
+        details = dict(details or {})
+        if actor.source_arn and "source_identity" not in details:
+            details["source_identity"] = actor.source_arn
     meta = meta or RequestMeta()
     account_id = account.pk if isinstance(account, Account) else account
     account_id = account_id or None  # services belong to no account
-    return AuditEvent.objects.create(
+    event = AuditEvent(
+        occurred_at=timezone.now(),
         account_id=account_id,
-        actor_arn=actor_arn[:512],
+        actor_arn=_text(actor_arn, 512),
         actor_kind=actor_kind,
-        credential=actor.credential if actor else "",
-        action=action,
-        target_arn=target_arn[:512],
+        credential=_text(actor.credential, 128) if actor else "",
+        action=_text(action, 128),
+        target_arn=_text(target_arn, 512),
         outcome=outcome,
-        error_code=error_code,
+        error_code=_text(error_code, 128),
         source_ip=meta.source_ip,
-        user_agent=meta.user_agent[:512],
+        user_agent=_text(meta.user_agent, 512),
         request_id=meta.request_id,
         mfa_present=actor.mfa_present if actor else False,
-        details=_scrub(details or {}),
+        details=normalized_details(_scrub(details or {})),
+        chain=account_id or 0,
     )
+    _append(event)
+    recorded.set(recorded.get() + 1)
+    return event
+
+
+@cache
+def _insert_sql() -> tuple[str, tuple[Any, ...]]:
+    fields = tuple(f for f in AuditEvent._meta.concrete_fields if not f.primary_key)
+    quote = connection.ops.quote_name
+    columns = ", ".join(quote(f.column) for f in fields)
+    marks = ", ".join(["%s"] * len(fields))
+    table = quote(AuditEvent._meta.db_table)
+    # Identifiers come from the model's own metadata, values are parameters.
+    sql = f"INSERT INTO {table} ({columns}) VALUES ({marks}) RETURNING {quote('id')}"  # noqa: S608
+    return sql, fields
+
+
+HEAD_CREATE = (
+    "INSERT INTO audit_auditchainhead (chain, seq, head_hash) VALUES (%s, 0, %s) "
+    "ON CONFLICT (chain) DO NOTHING"
+)
+HEAD_BUMP = (
+    "UPDATE audit_auditchainhead SET seq = seq + 1 WHERE chain = %s RETURNING seq, head_hash"
+)
+HEAD_SET = "UPDATE audit_auditchainhead SET head_hash = %s WHERE chain = %s"
+
+
+def _append(event: AuditEvent) -> None:
+    """Link and insert the event (raw SQL: this runs on every API call)."""
+    sql, fields = _insert_sql()
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(HEAD_BUMP, [event.chain])
+        head = cursor.fetchone()
+        if head is None:
+            cursor.execute(HEAD_CREATE, [event.chain, GENESIS])
+            cursor.execute(HEAD_BUMP, [event.chain])
+            head = cursor.fetchone()
+        event.seq, event.prev_hash = head
+        event.hash = event_hash(event.prev_hash, event.__dict__)
+        cursor.execute(
+            sql, [f.get_db_prep_save(getattr(event, f.attname), connection) for f in fields]
+        )
+        event.pk = cursor.fetchone()[0]
+        cursor.execute(HEAD_SET, [event.hash, event.chain])
+    event._state.adding = False
+    event._state.db = connection.alias

@@ -32,6 +32,11 @@ def action(version: str, name: str) -> Callable[[Handler], Handler]:
     return register
 
 
+def product(version: str) -> str:
+    """The action prefix of a version: `ram` or `sts`."""
+    return "sts" if version == STS else "ram"
+
+
 def lookup(version: str, name: str) -> Handler | None:
     return _HANDLERS.get((version, name))
 

@@ -13,7 +13,7 @@ from django.views.decorators.csrf import csrf_exempt
 from accounts.access_keys import access_key_touch
 from accounts.errors import IamError
 from accounts.selectors import KeyRecord
-from audit.services import event_record
+from audit.services import event_record, recorded
 from openapi import registry
 from openapi.auth import authenticate, credential_owner
 from openapi.errors import ApiError
@@ -93,7 +93,21 @@ def _handle(request: HttpRequest, meta: Any) -> dict[str, Any]:
             details={"stage": "authentication", "access_key_id": key_id[:64]},
         )
         raise
-    result = handler(registry.ApiCall(auth.principal, Params(params), action))
+    audited = f"{registry.product(version)}:{action}"
+    token = recorded.set(0)
+    try:
+        result = handler(registry.ApiCall(auth.principal, Params(params), action))
+    except IamError as exc:
+        # Services record their changes and denials; anything else (a bad parameter, a name
+        # that does not exist) is recorded here, so every call leaves a trace.
+        if not recorded.get():
+            event_record(actor=auth.principal, action=audited, outcome="error", error_code=exc.code)
+        raise
+    else:
+        if not recorded.get():  # reads: the service records nothing itself
+            event_record(actor=auth.principal, action=audited, details={"read": True})
+    finally:
+        recorded.reset(token)
     if isinstance(auth.key, KeyRecord):
         access_key_touch(auth.key, source_ip=meta.source_ip, action=action)
     return result

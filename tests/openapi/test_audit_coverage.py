@@ -49,7 +49,7 @@ def test_every_action_writes_an_event(callers, caller, version, action):
 
 
 def test_every_read_of_a_permitted_key_is_recorded(callers, tenant):
-    api, user = callers["permitted"]
+    api, _ = callers["permitted"]
     response = api.v3("ListUsers")
     assert response.status_code == 200
     event = AuditEvent.objects.get(request_id=response.json()["RequestId"])

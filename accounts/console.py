@@ -8,7 +8,7 @@ from typing import Any
 
 from django.core.paginator import Page, Paginator
 from django.db.models import QuerySet
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseBase
 from django.shortcuts import render
 
 from accounts.errors import IamError, NoPermission, NotFound
@@ -16,11 +16,11 @@ from accounts.errors import IamError, NoPermission, NotFound
 PAGE_SIZE = 25
 
 
-def handle_iam_errors(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+def handle_iam_errors(view: Callable[..., HttpResponseBase]) -> Callable[..., HttpResponseBase]:
     """Render NoPermission as a readable 403 and NotFound as 404 (objects of other accounts too)."""
 
     @functools.wraps(view)
-    def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+    def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
         try:
             return view(request, *args, **kwargs)
         except NoPermission as exc:

@@ -19,6 +19,7 @@ from accounts import mfa
 from accounts.forms import LoginForm
 from accounts.models import User
 from accounts.preferences import security_preference_of
+from accounts.sessions import console_session_end, console_session_start
 from accounts.stepup import mark_recent_auth
 
 PENDING_KEY = "mfa_pending"
@@ -40,6 +41,12 @@ def complete_login(
     mark_recent_auth(request)
     preference = security_preference_of(user.account_id)
     request.session.set_expiry(preference.login_session_duration * 3600)
+    console_session_start(
+        request.session,
+        user,
+        mfa=device is not None,
+        meta=request.meta,  # type: ignore[attr-defined]
+    )
     request.session["must_change_password"] = must_change
     request.session["mfa_enrollment_required"] = device is None and mfa.mfa_required(user)
     if request.session["mfa_enrollment_required"]:
@@ -143,6 +150,7 @@ def login_mfa(request: HttpRequest) -> HttpResponse:
 def logout_view(request: HttpRequest) -> HttpResponse:
     if request.principal is not None:  # type: ignore[attr-defined]
         signin.logout_record(actor=request.principal)  # type: ignore[attr-defined]
+    console_session_end(request.session, "logout")
     logout(request)
     messages.info(request, "You have been signed out.")
     return redirect("accounts:login")

@@ -7,12 +7,14 @@ from collections.abc import Callable
 from dataclasses import replace
 
 from django.contrib import messages
+from django.contrib.auth import logout
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 
 from accounts.ids import request_id
 from accounts.models import User
 from accounts.selectors import principal_for_user
+from accounts.sessions import SESSION_FIELD, console_session_valid
 from policies.principal import Principal, RequestMeta
 
 PASSWORD_GATE_EXEMPT = ("/console/password", "/console/logout", "/static/")
@@ -29,13 +31,15 @@ def request_meta(request: HttpRequest) -> RequestMeta:
 
 
 def console_principal(request: HttpRequest, user: User, meta: RequestMeta) -> Principal:
-    session_key = request.session.session_key or ""
-    digest = hashlib.sha256(session_key.encode()).hexdigest()[:16] if session_key else ""
+    public_id = request.session.get(SESSION_FIELD)
+    if not public_id:  # a session not started by the sign-in form (tests, older sessions)
+        session_key = request.session.session_key or ""
+        public_id = hashlib.sha256(session_key.encode()).hexdigest()[:16] if session_key else ""
     is_verified = getattr(user, "is_verified", None)
     return principal_for_user(
         user,
         mfa_present=bool(is_verified()) if callable(is_verified) else False,
-        credential=f"console-session:{digest}" if digest else "console-session",
+        credential=f"console-session:{public_id}" if public_id else "console-session",
         meta=meta,
     )
 
@@ -71,6 +75,13 @@ class ConsolePrincipalMiddleware:
         request.meta = meta  # type: ignore[attr-defined]
         request.principal = None  # type: ignore[attr-defined]
         user = request.user
+        if user.is_authenticated and not console_session_valid(request.session):
+            # Ended by an operator, a lockdown or a logout elsewhere: sign out now.
+            logout(request)
+            if request.path.startswith("/console/"):
+                messages.warning(request, "Your session was ended. Please sign in again.")
+                return redirect("accounts:login")
+            user = request.user
         if user.is_authenticated and isinstance(user, User):
             principal = console_principal(request, user, meta)
             request.principal = switched_principal(request, principal) or principal  # type: ignore[attr-defined]

@@ -84,6 +84,9 @@ class User(AbstractBaseUser):
     failed_login_count = models.PositiveIntegerField(default=0)
     failed_login_window_start = models.DateTimeField(null=True, blank=True)
     locked_until = models.DateTimeField(null=True, blank=True)
+    # Set by an operator's lockdown (incident response); cleared when console access is given back.
+    locked_down_at = models.DateTimeField(null=True, blank=True)
+    lockdown_reason = models.CharField(max_length=256, blank=True)
     # Bumped to revoke every "remember this device" ticket of the user at once.
     mfa_ticket_version = models.PositiveIntegerField(default=1)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -276,3 +279,30 @@ class Notice(models.Model):
 
     def __str__(self) -> str:
         return self.message[:60]
+
+
+class ConsoleSession(models.Model):
+    """One signed-in console session, so operators can list and end it. Its public id is the
+    credential audit events name; ending it takes effect on the session's next request."""
+
+    public_id = models.CharField(max_length=24, unique=True)  # "cs-" + 16 hex
+    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="console_sessions")
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="console_sessions")
+    session_key = models.CharField(max_length=40, blank=True)  # to delete the stored session
+    source_ip = models.GenericIPAddressField(null=True, blank=True)
+    user_agent = models.CharField(max_length=512, blank=True)
+    mfa = models.BooleanField(default=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField()
+    ended_at = models.DateTimeField(null=True, blank=True)
+    ended_reason = models.CharField(max_length=64, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["account", "ended_at", "expires_at"])]
+
+    def __str__(self) -> str:
+        return self.public_id
+
+    @property
+    def credential(self) -> str:
+        return f"console-session:{self.public_id}"

@@ -261,6 +261,8 @@ def login_profile_set(
         _grant_console(
             user, policy, password, bool(password_reset_required), bool(mfa_bind_required)
         )
+        user.locked_down_at = None  # giving console access back ends a lockdown
+        user.lockdown_reason = ""
     else:
         if password:
             _apply_password(user, policy, password)

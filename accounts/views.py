@@ -201,8 +201,12 @@ def user_detail(request: HttpRequest, name: str) -> HttpResponse:
         "UpdateAccessKey",
         "DeleteAccessKey",
         "UnbindMFADevice",
+        "LockdownUser",
     ):
         flags[action] = allowed(principal, f"ram:{action}", arn)
+    flags["LookupEvents"] = allowed(
+        principal, "audit:LookupEvents", f"acs:audit:*:{principal.account_uid}:event/*"
+    )
     keys = AccessKey.objects.filter(user=user) if flags["ListAccessKeys"] else None
     memberships = memberships_of(user) if flags["ListGroupsForUser"] else None
     attachments = attachments_for_user(user.pk) if flags["ListPoliciesForUser"] else None

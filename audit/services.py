@@ -138,3 +138,78 @@ def _append(event: AuditEvent) -> None:
         cursor.execute(HEAD_SET, [event.hash, event.chain])
     event._state.adding = False
     event._state.db = connection.alias
+
+
+def integrity_check_request(*, actor: Principal) -> Any:
+    """Queue a verification of the actor's account chain (the worker runs it)."""
+    from audit.integrity import chain_length
+    from audit.models import IntegrityCheck
+    from policies.guards import require
+
+    require(actor, "audit:VerifyIntegrity", f"acs:audit:*:{actor.account_uid}:event/*")
+    with transaction.atomic():
+        check = IntegrityCheck.objects.create(
+            account_id=actor.account_id,
+            requested_by=actor.arn,
+            total=chain_length(actor.account_id),
+        )
+        event_record(
+            actor=actor,
+            action="audit:VerifyIntegrity",
+            target_arn=f"acs:audit:*:{actor.account_uid}:event/*",
+            details={"check": check.pk, "stage": "requested"},
+        )
+        transaction.on_commit(lambda: _enqueue_check(check.pk))
+    return check
+
+
+def _enqueue_check(check_id: int) -> None:
+    from audit.tasks import verify_integrity
+
+    verify_integrity.delay(check_id)
+
+
+def integrity_check_run(check_id: int) -> None:
+    """Walk the chain, saving progress every batch; record the verdict."""
+    from audit.integrity import verify_chain
+    from audit.models import IntegrityCheck
+
+    claimed = IntegrityCheck.objects.filter(pk=check_id, status="queued").update(status="running")
+    if not claimed:
+        return  # already run (a redelivered task)
+    check = IntegrityCheck.objects.select_related("account").get(pk=check_id)
+
+    def progress(checked: int) -> None:
+        IntegrityCheck.objects.filter(pk=check_id).update(checked=checked)
+
+    try:
+        verdict = verify_chain(check.account_id, progress)
+    except Exception:
+        IntegrityCheck.objects.filter(pk=check_id).update(
+            status="failed", message="The check could not finish.", finished_at=timezone.now()
+        )
+        raise
+    with transaction.atomic():
+        IntegrityCheck.objects.filter(pk=check_id).update(
+            status="intact" if verdict.intact else "broken",
+            checked=verdict.checked,
+            total=max(check.total, verdict.checked),
+            broken_seq=verdict.broken_seq,
+            broken_event_id=verdict.broken_event_id,
+            message=verdict.summary()[:512],
+            finished_at=timezone.now(),
+        )
+        event_record(
+            action="audit:VerifyIntegrity",
+            account=check.account,
+            actor_arn=check.requested_by,
+            actor_kind="worker",
+            target_arn=f"acs:audit:*:{check.account.uid}:event/*",
+            outcome="success" if verdict.intact else "error",
+            error_code="" if verdict.intact else "AuditChainBroken",
+            details={
+                "check": check_id,
+                "checked": verdict.checked,
+                "broken_seq": verdict.broken_seq,
+            },
+        )

@@ -104,6 +104,9 @@ def role_detail(request: HttpRequest, name: str) -> HttpResponse:
         for a in ("UpdateRole", "DeleteRole", "AttachPolicyToRole", "DetachPolicyFromRole")
     }
     flags["RevokeSession"] = allowed(principal, "sts:RevokeSession", arn)
+    flags["LookupEvents"] = allowed(
+        principal, "audit:LookupEvents", f"acs:audit:*:{principal.account_uid}:event/*"
+    )
     now = timezone.now()
     sessions = StsSession.objects.filter(role=role, revoked_at=None, expires_at__gt=now)
     if role.sessions_valid_after:

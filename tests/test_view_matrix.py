@@ -7,16 +7,21 @@ import time
 from dataclasses import dataclass, field
 
 import pytest
+from django.contrib.sessions.backends.db import SessionStore
 from django.test import Client
 
 from accounts.access_keys import access_key_create
-from accounts.models import AccessKey, SecurityPreference, User
-from audit.models import AuditEvent
+from accounts.models import AccessKey, ConsoleSession, SecurityPreference, User
+from accounts.sessions import console_session_start
+from audit.models import AuditEvent, IntegrityCheck
 from groups.services import group_add_user, group_create
+from policies.principal import RequestMeta
 from policies.services import policy_attach, policy_create, policy_version_create
 from roles.models import Role
 from roles.services import role_create
-from tests.conftest import PASSWORD, system_policy
+from sts.models import StsSession
+from sts.services import assume_role
+from tests.conftest import PASSWORD, principal_for, system_policy
 
 pytestmark = pytest.mark.django_db
 
@@ -223,6 +228,20 @@ SPECS = [
         {},
         ("ram:DeleteAccessKey",),
     ),
+    Spec("audit_verify", "/console/audit/verify", {}, ("audit:VerifyIntegrity",), object_url=False),
+    Spec(
+        "console_session_end",
+        "/console/audit/sessions/console/{bobsession}/end",
+        {},
+        ("ram:TerminateConsoleSession",),
+    ),
+    Spec("sts_revoke", "/console/audit/sessions/sts/{stskey}/revoke", {}, ("sts:RevokeSession",)),
+    Spec(
+        "lockdown",
+        "/console/audit/users/bob/lockdown",
+        {"reason": "laptop stolen"},
+        ("ram:LockdownUser",),
+    ),
 ]
 
 
@@ -247,7 +266,22 @@ def world(tenant, admin, plain, outsider):
         f'"Principal":{{"RAM":["acs:ram::{tenant.account.uid}:root"]}}}}]}}'
     )
     role_create(actor=root, name="ops-role", trust_policy=trust)
+    bob_session = SessionStore()
+    bob_session.create()
+    bobsession = console_session_start(
+        bob_session,
+        User.objects.get(account=tenant.account, name="bob"),
+        mfa=False,
+        meta=RequestMeta(),
+    ).public_id
+    credentials = assume_role(
+        actor=principal_for(admin),
+        role_arn=f"acs:ram::{tenant.account.uid}:role/ops-role",
+        session_name="ops",
+    )
     return {
+        "bobsession": bobsession,
+        "stskey": credentials.session.access_key_id,
         "tenant": tenant,
         "admin": admin,
         "plain": plain,
@@ -258,7 +292,8 @@ def world(tenant, admin, plain, outsider):
 
 
 def url_of(spec: Spec, world) -> str:
-    return spec.url.replace("{robokey}", world["robokey"])
+    url = spec.url.replace("{robokey}", world["robokey"])
+    return url.replace("{bobsession}", world["bobsession"]).replace("{stskey}", world["stskey"])
 
 
 def data_of(spec: Spec, world) -> dict:
@@ -330,7 +365,20 @@ def account_settings(account) -> tuple:
         .values_list("name", "description", "trust_policy", "sessions_valid_after")
     )
     role_policies = tuple(PolicyAttachment_roles(account))
-    return account.alias, preference, roles, role_policies
+    sessions = (
+        tuple(
+            ConsoleSession.objects.filter(account=account)
+            .order_by("pk")
+            .values_list("public_id", "ended_at")
+        ),
+        tuple(
+            StsSession.objects.filter(account=account)
+            .order_by("pk")
+            .values_list("access_key_id", "revoked_at")
+        ),
+        IntegrityCheck.objects.filter(account=account).count(),
+    )
+    return account.alias, preference, roles, role_policies, sessions
 
 
 def PolicyAttachment_roles(account):

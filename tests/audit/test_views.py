@@ -18,7 +18,7 @@ from policies.principal import RequestMeta
 from tests.audit.tampering import raw
 from tests.conftest import principal_for
 from tests.test_view_matrix import SPECS, client_for, data_of, snapshot, url_of
-from tests.test_view_matrix import world as world  # noqa: F401 - the shared fixture
+from tests.test_view_matrix import world as world
 
 pytestmark = pytest.mark.django_db
 

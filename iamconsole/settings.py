@@ -174,6 +174,9 @@ CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_BEAT_SCHEDULE_FILENAME = str(BASE_DIR / "var" / "celerybeat-schedule")
 IAM_EXPIRE_SESSIONS_EVERY = int(os.environ.get("IAM_EXPIRE_SESSIONS_EVERY", "60"))
 IAM_HOUSEKEEPING_EVERY = int(os.environ.get("IAM_HOUSEKEEPING_EVERY", "3600"))
+IAM_AUDIT_ARCHIVE_DIR = os.environ.get(
+    "IAM_AUDIT_ARCHIVE_DIR", str(BASE_DIR / "var" / "audit-archive")
+)
 IAM_STS_RETENTION_DAYS = int(os.environ.get("IAM_STS_RETENTION_DAYS", "30"))
 CELERY_BEAT_SCHEDULE = {
     "expire-sts-sessions": {
@@ -183,6 +186,10 @@ CELERY_BEAT_SCHEDULE = {
     "housekeeping": {
         "task": "housekeeping.tasks.housekeeping",
         "schedule": float(IAM_HOUSEKEEPING_EVERY),
+    },
+    "audit-retention": {
+        "task": "audit.archive_expired_events",
+        "schedule": float(os.environ.get("IAM_AUDIT_RETENTION_EVERY", "86400")),
     },
     "key-rotation": {
         "task": "accounts.tasks.enforce_key_rotation",

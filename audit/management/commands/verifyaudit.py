@@ -22,8 +22,24 @@ class Command(BaseCommand):
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--account", help="only this account (uid)")
         parser.add_argument("--json", action="store_true", help="one JSON object per chain")
+        parser.add_argument(
+            "--archive", help="verify a retention archive file (JSON Lines) on its own instead"
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
+        if options["archive"]:
+            from pathlib import Path
+
+            from audit.retention import verify_archive
+
+            path = Path(options["archive"])
+            if not path.is_file():
+                raise CommandError(f"No file {path}.")
+            ok, message = verify_archive(path)
+            self.stdout.write(f"{path.name}: {message}")
+            if not ok:
+                raise CommandError("The archive is broken.", returncode=1)
+            return
         accounts = {a.pk: a for a in Account.objects.all()}
         if options["account"]:
             account = next((a for a in accounts.values() if a.uid == options["account"]), None)

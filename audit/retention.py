@@ -117,6 +117,7 @@ def archive_expired(account: Account, now: datetime | None = None) -> ArchiveRes
         os.fsync(out.fileno())
     final = folder / name
     partial.replace(final)
+    assert oldest is not None and newest is not None  # `last` exists, so at least one row
     with transaction.atomic():
         AuditCheckpoint.objects.create(
             chain=chain,

@@ -16,8 +16,8 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from accounts.models import AccessKey, User
 from audit.models import AuditEvent
 from tests.conftest import PASSWORD
-from tests.test_view_matrix import SPECS, client_for, snapshot, url_of
-from tests.test_view_matrix import world as world  # noqa: F401 - the shared fixture
+from tests.test_view_matrix import SPECS, client_for, snapshot
+from tests.test_view_matrix import world as world
 
 pytestmark = pytest.mark.django_db
 

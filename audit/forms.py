@@ -32,3 +32,7 @@ class LockdownForm(forms.Form):
     reason = forms.CharField(
         max_length=256, min_length=3, label="Reason (recorded in the audit log)"
     )
+
+
+class RetentionForm(forms.Form):
+    days = forms.IntegerField(min_value=30, max_value=3650, label="Keep events online for (days)")

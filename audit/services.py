@@ -213,3 +213,21 @@ def integrity_check_run(check_id: int) -> None:
                 "broken_seq": verdict.broken_seq,
             },
         )
+
+
+def retention_set(*, actor: Principal, days: int) -> None:
+    """Change how long the account keeps events online (older ones are archived, then pruned)."""
+    from policies.guards import require
+
+    resource = f"acs:audit:*:{actor.account_uid}:event/*"
+    require(actor, "audit:SetRetention", resource)
+    with transaction.atomic():
+        account = Account.objects.select_for_update().get(pk=actor.account_id)
+        before = account.audit_retention_days
+        Account.objects.filter(pk=account.pk).update(audit_retention_days=days)
+        event_record(
+            actor=actor,
+            action="audit:SetRetention",
+            target_arn=resource,
+            details=changes({"retention_days": before}, {"retention_days": days}),
+        )

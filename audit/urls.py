@@ -9,6 +9,7 @@ urlpatterns = [
     path("events/export", views.event_export, name="event_export"),
     path("events/<int:event_id>/", views.event_detail, name="event_detail"),
     path("verify", views.verify_start, name="verify_start"),
+    path("retention", views.retention, name="retention"),
     path("verify/<int:check_id>", views.verify_status, name="verify_status"),
     path("sessions/", session_views.sessions, name="sessions"),
     path(

@@ -10,19 +10,21 @@ from typing import Any
 
 from django.contrib import messages
 from django.core.serializers.json import DjangoJSONEncoder
-from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseBase, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from accounts.console import handle_iam_errors
 from accounts.errors import NotFound
+from accounts.stepup import step_up_redirect
 from audit import selectors
 from audit.chain import timestamp
 from audit.charts import bar_chart
-from audit.forms import EventFilterForm
+from audit.forms import EventFilterForm, RetentionForm
 from audit.models import AuditEvent, IntegrityCheck
-from audit.services import event_record, integrity_check_request
+from audit.services import event_record, integrity_check_request, retention_set
 from policies.guards import allowed, require
 from policies.principal import Principal
 
@@ -73,7 +75,7 @@ def _querystring(filters: dict[str, Any]) -> str:
 
 
 @handle_iam_errors
-def overview(request: HttpRequest) -> HttpResponse:
+def overview(request: HttpRequest, retention_form: RetentionForm | None = None) -> HttpResponse:
     principal = request.principal  # type: ignore[attr-defined]
     require(principal, "audit:LookupEvents", _resource(principal))
     days = selectors.daily_counts(principal.account_id)
@@ -95,8 +97,12 @@ def overview(request: HttpRequest) -> HttpResponse:
             "charts": charts,
             "check": selectors.latest_check(principal.account_id),
             "can_verify": allowed(principal, "audit:VerifyIntegrity", _resource(principal)),
+            "can_set_retention": allowed(principal, "audit:SetRetention", _resource(principal)),
             "retention_days": _retention_days(principal),
+            "retention_form": retention_form
+            or RetentionForm(initial={"days": _retention_days(principal)}),
         },
+        status=400 if retention_form is not None else 200,
     )
 
 
@@ -256,3 +262,19 @@ def verify_status(request: HttpRequest, check_id: int) -> HttpResponse:
     require(principal, "audit:VerifyIntegrity", _resource(principal))
     check = get_object_or_404(IntegrityCheck, pk=check_id, account_id=principal.account_id)
     return render(request, "audit/verify_status.html", {"check": check})
+
+
+@require_POST
+@handle_iam_errors
+def retention(request: HttpRequest) -> HttpResponseBase:
+    principal = request.principal  # type: ignore[attr-defined]
+    require(principal, "audit:SetRetention", _resource(principal))
+    step_up = step_up_redirect(request, next_url=reverse("audit:overview"))
+    if step_up is not None:
+        return step_up
+    form = RetentionForm(request.POST)
+    if not form.is_valid():
+        return overview(request, retention_form=form)
+    retention_set(actor=principal, days=form.cleaned_data["days"])
+    messages.success(request, f"Events are now kept online for {form.cleaned_data['days']} days.")
+    return redirect("audit:overview")

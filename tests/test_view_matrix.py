@@ -230,6 +230,13 @@ SPECS = [
     ),
     Spec("audit_verify", "/console/audit/verify", {}, ("audit:VerifyIntegrity",), object_url=False),
     Spec(
+        "audit_retention",
+        "/console/audit/retention",
+        {"days": "365"},
+        ("audit:SetRetention",),
+        object_url=False,
+    ),
+    Spec(
         "console_session_end",
         "/console/audit/sessions/console/{bobsession}/end",
         {},
@@ -378,7 +385,7 @@ def account_settings(account) -> tuple:
         ),
         IntegrityCheck.objects.filter(account=account).count(),
     )
-    return account.alias, preference, roles, role_policies, sessions
+    return account.alias, account.audit_retention_days, preference, roles, role_policies, sessions
 
 
 def PolicyAttachment_roles(account):
@@ -456,6 +463,7 @@ STEP_UP_SPECS = [
         "account_alias",
         "key_create",
         "welcome",
+        "audit_retention",
     }
 ]
 

@@ -69,7 +69,7 @@ class AuditEvent(models.Model):
             models.Index(fields=["account", "target_arn", "-id"], name="audit_acct_target"),
             models.Index(fields=["account", "credential", "-id"], name="audit_acct_credential"),
             models.Index(fields=["account", "source_ip", "-id"], name="audit_acct_ip"),
-            models.Index(fields=["account", "occurred_at"], name="audit_acct_time"),
+            models.Index(fields=["account", "occurred_at", "id"], name="audit_acct_time"),
         ]
         constraints = [
             models.UniqueConstraint(fields=["chain", "seq"], name="audit_chain_seq_unique"),

@@ -35,10 +35,15 @@ def events_for(actor: Principal, filters: dict[str, Any] | None = None) -> Query
     filters = filters or {}
     uid = actor.account_uid
     events = AuditEvent.objects.filter(account_id=actor.account_id)
+    mine = AuditEvent.objects.filter(account_id=actor.account_id)
+    # Events are stamped under their chain's lock, so an account's ids grow with time: a time
+    # range becomes an id range (found on the time index), and the list walks the id index.
     if since := filters.get("since"):
-        events = events.filter(occurred_at__gte=since)
+        first = mine.filter(occurred_at__gte=since).order_by("occurred_at", "id")
+        events = events.filter(occurred_at__gte=since, id__gte=_first_id(first))
     if until := filters.get("until"):
-        events = events.filter(occurred_at__lt=until)
+        last = mine.filter(occurred_at__lt=until).order_by("-occurred_at", "-id")
+        events = events.filter(occurred_at__lt=until, id__lte=_first_id(last, empty=0))
     if actor_filter := filters.get("actor"):
         events = events.filter(actor_arn__in=_arn_forms(uid, actor_filter))
     if target := filters.get("target"):
@@ -68,6 +73,11 @@ def events_for(actor: Principal, filters: dict[str, Any] | None = None) -> Query
             | Q(user_agent__icontains=query)
         )
     return events.order_by("-id")
+
+
+def _first_id(events: QuerySet[AuditEvent], empty: int = 2**62) -> int:
+    found = events.values_list("id", flat=True)[:1]
+    return next(iter(found), empty)
 
 
 @dataclass
@@ -121,14 +131,12 @@ class DailyCounts:
     denials: int
 
 
-def daily_counts(account_id: int, days: int = 30) -> list[DailyCounts]:
-    """Per UTC day for the last `days` days (zero days included), for the overview charts."""
-    today = timezone.now().date()
-    start = today - timedelta(days=days - 1)
-    since = timezone.make_aware(datetime.combine(start, datetime.min.time()))
+def _count_days(account_id: int, since: datetime, until: datetime | None) -> dict[Any, dict]:
+    events = AuditEvent.objects.filter(account_id=account_id, occurred_at__gte=since)
+    if until is not None:
+        events = events.filter(occurred_at__lt=until)
     rows = (
-        AuditEvent.objects.filter(account_id=account_id, occurred_at__gte=since)
-        .annotate(day=TruncDate("occurred_at"))
+        events.annotate(day=TruncDate("occurred_at"))
         .values("day")
         .annotate(
             events=Count("id"),
@@ -137,7 +145,34 @@ def daily_counts(account_id: int, days: int = 30) -> list[DailyCounts]:
         )
         .order_by()
     )
-    by_day = {row["day"]: row for row in rows}
+    return {row["day"]: row for row in rows}
+
+
+def _midnight(day: Any) -> datetime:
+    return timezone.make_aware(datetime.combine(day, datetime.min.time()))
+
+
+def daily_counts(account_id: int, days: int = 30) -> list[DailyCounts]:
+    """Per UTC day for the last `days` days (zero days included), for the overview charts.
+
+    A past day's counts never change (events are stamped when written), so they are cached;
+    only days missing from the cache and today are counted.
+    """
+    from django.core.cache import cache
+
+    today = timezone.now().date()
+    start = today - timedelta(days=days - 1)
+    past = [start + timedelta(days=offset) for offset in range(days - 1)]
+    keys = {day: f"audit-daily:{account_id}:{day.isoformat()}" for day in past}
+    cached = cache.get_many(list(keys.values()))
+    by_day: dict[Any, dict] = {day: cached[key] for day, key in keys.items() if key in cached}
+    missing = [day for day in past if day not in by_day]
+    if missing:
+        counted = _count_days(account_id, _midnight(missing[0]), _midnight(today))
+        fresh = {day: counted.get(day, {}) for day in missing}
+        cache.set_many({keys[day]: value for day, value in fresh.items()}, timeout=3 * 86400)
+        by_day.update(fresh)
+    by_day.update(_count_days(account_id, _midnight(today), None))
     result = []
     for offset in range(days):
         day = start + timedelta(days=offset)

@@ -130,6 +130,9 @@ def _append(event: AuditEvent) -> None:
             cursor.execute(HEAD_BUMP, [event.chain])
             head = cursor.fetchone()
         event.seq, event.prev_hash = head
+        # Stamped under the chain lock: within an account, time order = seq order = id order,
+        # which lets time filters become id ranges (audit.selectors.events_for).
+        event.occurred_at = timezone.now()
         event.hash = event_hash(event.prev_hash, event.__dict__)
         cursor.execute(
             sql, [f.get_db_prep_save(getattr(event, f.attname), connection) for f in fields]

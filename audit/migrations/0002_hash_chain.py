@@ -180,7 +180,7 @@ class Migration(migrations.Migration):
         ),
         migrations.AddIndex(
             model_name="auditevent",
-            index=models.Index(fields=["account", "occurred_at"], name="audit_acct_time"),
+            index=models.Index(fields=["account", "occurred_at", "id"], name="audit_acct_time"),
         ),
         migrations.AddConstraint(
             model_name="auditevent",

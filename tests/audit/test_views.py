@@ -257,3 +257,17 @@ def test_links_from_users_roles_and_keys(tenant, admin):
     bob = tenant.make_user("bob")
     page = client_for(admin).get(f"/console/users/{bob.name}/").content.decode()
     assert "/console/audit/events/?actor=" in page and "/console/audit/events/?target=" in page
+
+
+def test_charts_include_past_days_and_cache_them(tenant, auditor, django_assert_max_num_queries):
+    import time_machine
+
+    from audit.selectors import daily_counts
+
+    with time_machine.travel(timezone.now() - timedelta(days=3)):
+        event_record(action="ram:GetUser", account=tenant.account, outcome="denied")
+    first = daily_counts(tenant.account.pk)
+    assert first[-4].denials == 1 and first[-4].events == 1
+    with django_assert_max_num_queries(2):  # today only (plus the cache on the database)
+        again = daily_counts(tenant.account.pk)
+    assert again == first

@@ -186,7 +186,11 @@ def test_worker_health_page_warns_when_beat_is_late(tenant, admin, plain):
     assert page.status_code == 200 and b"Beat may not be running" in page.content
     with task_run("sts.tasks.expire_sessions") as details:
         details["marked"] = 0
-    for task in ("housekeeping.tasks.housekeeping", "accounts.tasks.enforce_key_rotation"):
+    for task in (
+        "housekeeping.tasks.housekeeping",
+        "accounts.tasks.enforce_key_rotation",
+        "audit.archive_expired_events",
+    ):
         with task_run(task):
             pass
     page = client.get("/console/worker/")

@@ -76,6 +76,7 @@ INSTALLED_APPS = [
     "audit",
     "sts",
     "housekeeping",
+    "federation",
     "openapi",
 ]
 

@@ -2,7 +2,14 @@ from importlib import import_module
 
 from django.apps import AppConfig
 
-API_MODULES = ("accounts.api", "groups.api", "policies.api", "roles.api", "sts.api")
+API_MODULES = (
+    "accounts.api",
+    "groups.api",
+    "policies.api",
+    "roles.api",
+    "sts.api",
+    "federation.api",
+)
 
 
 class OpenapiConfig(AppConfig):

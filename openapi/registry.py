@@ -11,6 +11,10 @@ from policies.principal import Principal
 
 RAM = "2015-05-01"
 STS = "2015-04-01"
+IMS = "2019-08-15"  # identity providers (SAML/OIDC) and SSO settings
+# Called without a signature (the SDKs send them anonymously): the token or assertion is the
+# credential.
+ANONYMOUS = {(STS, "AssumeRoleWithOIDC"), (STS, "AssumeRoleWithSAML")}
 
 
 @dataclass(frozen=True)

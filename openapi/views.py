@@ -18,6 +18,7 @@ from openapi import registry
 from openapi.auth import authenticate, credential_owner
 from openapi.errors import ApiError
 from openapi.params import Params
+from policies.principal import Principal
 
 logger = logging.getLogger(__name__)
 MAX_BODY = 256 * 1024
@@ -78,6 +79,8 @@ def _handle(request: HttpRequest, meta: Any) -> dict[str, Any]:
             "Specified api is not found, please check your url and method.",
             status=404,
         )
+    if (version, action) in registry.ANONYMOUS:
+        return _handle_anonymous(handler, params, action, version, meta)
     try:
         auth = authenticate(request, params, meta)
     except ApiError as exc:
@@ -111,6 +114,41 @@ def _handle(request: HttpRequest, meta: Any) -> dict[str, Any]:
     if isinstance(auth.key, KeyRecord):
         access_key_touch(auth.key, source_ip=meta.source_ip, action=action)
     return result
+
+
+def anonymous_principal(meta: Any) -> Principal:
+    return Principal(
+        account_id=0,
+        account_uid="",
+        kind="anonymous",
+        arn="",
+        name="",
+        user_pk=None,
+        authz_version=0,
+        meta=meta,
+    )
+
+
+def _handle_anonymous(
+    handler: registry.Handler, params: dict[str, str], action: str, version: str, meta: Any
+) -> dict[str, Any]:
+    """An anonymous STS exchange: the service verifies the token or assertion and records the
+    outcome in the provider's account; failures before that are recorded here (chain 0)."""
+    token = recorded.set(0)
+    try:
+        return handler(registry.ApiCall(anonymous_principal(meta), Params(params), action))
+    except IamError as exc:
+        if not recorded.get():
+            event_record(
+                action=f"{registry.product(version)}:{action}",
+                meta=meta,
+                actor_kind="anonymous",
+                outcome="error",
+                error_code=exc.code,
+            )
+        raise
+    finally:
+        recorded.reset(token)
 
 
 def error_response(error: IamError, request_id: str) -> JsonResponse:

@@ -36,6 +36,8 @@ def _names_caller(entries: dict[str, tuple[str, ...]], caller: Principal) -> boo
         return any(entry in wanted for entry in ram)
     if caller.kind == "service":
         return caller.name in entries.get("Service", ())
+    if caller.kind == "federated":  # an identity provider of the role's account
+        return caller.arn in entries.get("Federated", ())
     return False
 
 

@@ -152,7 +152,14 @@ def assume_role(
 
 
 def _issue(
-    actor: Principal, role: Role, session_name: str, seconds: int, policy: str
+    actor: Principal,
+    role: Role,
+    session_name: str,
+    seconds: int,
+    policy: str,
+    *,
+    action: str = "sts:AssumeRole",
+    extra: dict[str, Any] | None = None,
 ) -> Credentials:
     key_id = "STS." + "".join(secrets.choice(_ALNUM) for _ in range(24))
     secret = "".join(secrets.choice(_ALNUM) for _ in range(40))
@@ -179,14 +186,15 @@ def _issue(
             "duration": seconds,
             "source": actor.arn,
             "session_policy": bool(policy),
+            **(extra or {}),
         }
         if actor.kind != "service":  # services belong to no account
-            event_record(actor=actor, action="sts:AssumeRole", target_arn=role.arn, details=details)
+            event_record(actor=actor, action=action, target_arn=role.arn, details=details)
         if role.account_id != actor.account_id:  # the role's owner sees it in its own trail
             event_record(
                 actor=actor,
                 account=role.account_id,
-                action="sts:AssumeRole",
+                action=action,
                 target_arn=role.arn,
                 details=details,
             )

@@ -1,0 +1,186 @@
+"""IMS (2019-08-15) identity-provider actions and STS AssumeRoleWithOIDC / AssumeRoleWithSAML.
+
+Extension: CreateOIDCProvider/UpdateOIDCProvider accept `JWKS` (the provider's public signing
+keys as a JWKS document), since this server may not be able to reach the provider.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from federation import services
+from federation.models import OIDCProvider
+from federation.oidc import assume_role_with_oidc
+from openapi.params import iso, page
+from openapi.registry import IMS, STS, ApiCall, action
+from policies.guards import require
+
+
+def oidc_json(provider: OIDCProvider) -> dict[str, Any]:
+    return {
+        "OIDCProviderName": provider.name,
+        "Arn": provider.arn,
+        "IssuerUrl": provider.issuer_url,
+        "Fingerprints": provider.fingerprints,
+        "ClientIds": provider.client_ids,
+        "IssuanceLimitTime": provider.issuance_limit_hours,
+        "Description": provider.description,
+        "CreateDate": iso(provider.created_at),
+        "UpdateDate": iso(provider.updated_at),
+        "GmtCreate": iso(provider.created_at),
+        "GmtModified": iso(provider.updated_at),
+    }
+
+
+def _provider(call: ApiCall, action_name: str = "ram:GetOIDCProvider") -> OIDCProvider:
+    return services.oidc_provider_for_actor(
+        call.principal, call.params.text("OIDCProviderName", required=True), action_name
+    )
+
+
+@action(IMS, "CreateOIDCProvider")
+def create_oidc_provider(call: ApiCall) -> dict[str, Any]:
+    provider = services.oidc_provider_create(
+        actor=call.principal,
+        name=call.params.text("OIDCProviderName", required=True),
+        issuer_url=call.params.text("IssuerUrl", required=True),
+        fingerprints=call.params.text("Fingerprints"),
+        client_ids=call.params.text("ClientIds"),
+        jwks=call.params.text("JWKS"),
+        issuance_limit_hours=call.params.number("IssuanceLimitTime", default=12, low=1, high=168)
+        or 12,
+        description=call.params.text("Description"),
+    )
+    return {"OIDCProvider": oidc_json(provider)}
+
+
+@action(IMS, "GetOIDCProvider")
+def get_oidc_provider(call: ApiCall) -> dict[str, Any]:
+    return {"OIDCProvider": oidc_json(_provider(call))}
+
+
+@action(IMS, "UpdateOIDCProvider")
+def update_oidc_provider(call: ApiCall) -> dict[str, Any]:
+    ids = call.params.optional("ClientIds")
+    provider = services.oidc_provider_update(
+        actor=call.principal,
+        provider=_provider(call, "ram:UpdateOIDCProvider"),
+        client_ids=ids.split(",") if ids is not None else None,
+        jwks=call.params.optional("JWKS"),
+        issuance_limit_hours=call.params.number("IssuanceLimitTime", low=1, high=168),
+        description=call.params.optional("NewDescription"),
+    )
+    return {"OIDCProvider": oidc_json(provider)}
+
+
+@action(IMS, "DeleteOIDCProvider")
+def delete_oidc_provider(call: ApiCall) -> dict[str, Any]:
+    services.oidc_provider_delete(
+        actor=call.principal, provider=_provider(call, "ram:DeleteOIDCProvider")
+    )
+    return {}
+
+
+@action(IMS, "ListOIDCProviders")
+def list_oidc_providers(call: ApiCall) -> dict[str, Any]:
+    require(
+        call.principal,
+        "ram:ListOIDCProviders",
+        f"acs:ram:*:{call.principal.account_uid}:oidc-provider/*",
+    )
+    providers = OIDCProvider.objects.filter(account_id=call.principal.account_id).select_related(
+        "account"
+    )
+    items, info = page(call.params, providers, "name", max_limit=100)
+    return {**info, "OIDCProviders": {"OIDCProvider": [oidc_json(p) for p in items]}}
+
+
+def _edit_list(call: ApiCall, field: str, param: str, api: str, add: bool) -> dict[str, Any]:
+    provider = _provider(call, f"ram:{api}")
+    value = call.params.text(param, required=True).strip()
+    current = getattr(provider, f"{field}_list")
+    if add:
+        if value.lower() in (c.lower() for c in current):
+            from accounts.errors import Conflict
+
+            raise Conflict(
+                f"EntityAlreadyExists.OIDCProvider.{param}", f"The {param} is already there."
+            )
+        updated = [*current, value]
+    else:
+        if value not in current:
+            from accounts.errors import NotFound
+
+            raise NotFound(f"EntityNotExist.OIDCProvider.{param}", f"There is no such {param}.")
+        updated = [c for c in current if c != value]
+    provider = services.oidc_provider_update(
+        actor=call.principal,
+        provider=provider,
+        action=f"ram:{api}",
+        client_ids=updated if field == "client_id" else None,
+        fingerprints=updated if field == "fingerprint" else None,
+    )
+    return {"OIDCProvider": oidc_json(provider)}
+
+
+@action(IMS, "AddClientIdToOIDCProvider")
+def add_client_id(call: ApiCall) -> dict[str, Any]:
+    return _edit_list(call, "client_id", "ClientId", "AddClientIdToOIDCProvider", add=True)
+
+
+@action(IMS, "RemoveClientIdFromOIDCProvider")
+def remove_client_id(call: ApiCall) -> dict[str, Any]:
+    return _edit_list(call, "client_id", "ClientId", "RemoveClientIdFromOIDCProvider", add=False)
+
+
+@action(IMS, "AddFingerprintToOIDCProvider")
+def add_fingerprint(call: ApiCall) -> dict[str, Any]:
+    return _edit_list(call, "fingerprint", "Fingerprint", "AddFingerprintToOIDCProvider", add=True)
+
+
+@action(IMS, "RemoveFingerprintFromOIDCProvider")
+def remove_fingerprint(call: ApiCall) -> dict[str, Any]:
+    return _edit_list(
+        call, "fingerprint", "Fingerprint", "RemoveFingerprintFromOIDCProvider", add=False
+    )
+
+
+def credentials_json(creds: Any) -> dict[str, Any]:
+    session = creds.session
+    return {
+        "AssumedRoleUser": {
+            "Arn": session.arn,
+            "AssumedRoleId": f"{session.role.role_id}:{session.session_name}",
+        },
+        "Credentials": {
+            "AccessKeyId": session.access_key_id,
+            "AccessKeySecret": creds.secret,
+            "SecurityToken": creds.token,
+            "Expiration": iso(session.expires_at),
+        },
+        "SourceIdentity": "",
+    }
+
+
+@action(STS, "AssumeRoleWithOIDC")
+def assume_role_with_oidc_action(call: ApiCall) -> dict[str, Any]:
+    creds, identity = assume_role_with_oidc(
+        provider_arn=call.params.text("OIDCProviderArn", required=True),
+        role_arn=call.params.text("RoleArn", required=True),
+        token=call.params.text("OIDCToken", required=True),
+        session_name=call.params.text("RoleSessionName"),
+        policy=call.params.text("Policy"),
+        duration=call.params.number("DurationSeconds", low=1, high=10**6),
+        meta=call.principal.meta,
+    )
+    return {
+        **credentials_json(creds),
+        "OIDCTokenInfo": {
+            "Subject": identity.subject,
+            "Issuer": identity.issuer,
+            "ClientIds": ",".join(identity.audiences),
+            "IssuanceTime": iso(identity.issued_at),
+            "ExpirationTime": iso(identity.expires_at),
+            "VerificationInfo": "Success",
+        },
+    }

@@ -6,11 +6,15 @@ keys as a JWKS document), since this server may not be able to reach the provide
 
 from __future__ import annotations
 
+import base64
+import binascii
 from typing import Any
 
+from accounts.errors import InvalidParameter
 from federation import services
-from federation.models import OIDCProvider
+from federation.models import OIDCProvider, SAMLProvider
 from federation.oidc import assume_role_with_oidc
+from federation.saml_sts import assume_role_with_saml
 from openapi.params import iso, page
 from openapi.registry import IMS, STS, ApiCall, action
 from policies.guards import require
@@ -182,5 +186,107 @@ def assume_role_with_oidc_action(call: ApiCall) -> dict[str, Any]:
             "IssuanceTime": iso(identity.issued_at),
             "ExpirationTime": iso(identity.expires_at),
             "VerificationInfo": "Success",
+        },
+    }
+
+
+def saml_json(provider: SAMLProvider, *, document: bool = False) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "SAMLProviderName": provider.name,
+        "Arn": provider.arn,
+        "Description": provider.description,
+        "AuthnSignAlgo": provider.authn_sign_algo,
+        "CreateDate": iso(provider.created_at),
+        "UpdateDate": iso(provider.updated_at),
+    }
+    if document:
+        body["EncodedSAMLMetadataDocument"] = base64.b64encode(provider.metadata.encode()).decode()
+    return body
+
+
+def _metadata_param(call: ApiCall, name: str, required: bool) -> str | None:
+    encoded = call.params.text(name, required=required) if required else call.params.optional(name)
+    if encoded is None:
+        return None
+    try:
+        return base64.b64decode(encoded, validate=True).decode("utf-8")
+    except (binascii.Error, ValueError, UnicodeDecodeError) as exc:
+        raise InvalidParameter(f"InvalidParameter.{name}", f"{name} must be Base64 XML.") from exc
+
+
+def _saml_provider(call: ApiCall, action_name: str = "ram:GetSAMLProvider") -> SAMLProvider:
+    return services.saml_provider_for_actor(
+        call.principal, call.params.text("SAMLProviderName", required=True), action_name
+    )
+
+
+@action(IMS, "CreateSAMLProvider")
+def create_saml_provider(call: ApiCall) -> dict[str, Any]:
+    provider = services.saml_provider_create(
+        actor=call.principal,
+        name=call.params.text("SAMLProviderName", required=True),
+        metadata=_metadata_param(call, "EncodedSAMLMetadataDocument", True) or "",
+        description=call.params.text("Description"),
+        authn_sign_algo=call.params.text("AuthnSignAlgo") or "rsa-sha256",
+    )
+    return {"SAMLProvider": saml_json(provider)}
+
+
+@action(IMS, "GetSAMLProvider")
+def get_saml_provider(call: ApiCall) -> dict[str, Any]:
+    return {"SAMLProvider": saml_json(_saml_provider(call), document=True)}
+
+
+@action(IMS, "UpdateSAMLProvider")
+def update_saml_provider(call: ApiCall) -> dict[str, Any]:
+    provider = services.saml_provider_update(
+        actor=call.principal,
+        provider=_saml_provider(call, "ram:UpdateSAMLProvider"),
+        metadata=_metadata_param(call, "NewEncodedSAMLMetadataDocument", False),
+        description=call.params.optional("NewDescription"),
+        authn_sign_algo=call.params.optional("AuthnSignAlgo") or None,
+    )
+    return {"SAMLProvider": saml_json(provider)}
+
+
+@action(IMS, "DeleteSAMLProvider")
+def delete_saml_provider(call: ApiCall) -> dict[str, Any]:
+    services.saml_provider_delete(
+        actor=call.principal, provider=_saml_provider(call, "ram:DeleteSAMLProvider")
+    )
+    return {}
+
+
+@action(IMS, "ListSAMLProviders")
+def list_saml_providers(call: ApiCall) -> dict[str, Any]:
+    require(
+        call.principal,
+        "ram:ListSAMLProviders",
+        f"acs:ram:*:{call.principal.account_uid}:saml-provider/*",
+    )
+    providers = SAMLProvider.objects.filter(account_id=call.principal.account_id).select_related(
+        "account"
+    )
+    items, info = page(call.params, providers, "name", max_limit=100)
+    return {**info, "SAMLProviders": {"SAMLProvider": [saml_json(p) for p in items]}}
+
+
+@action(STS, "AssumeRoleWithSAML")
+def assume_role_with_saml_action(call: ApiCall) -> dict[str, Any]:
+    creds, identity = assume_role_with_saml(
+        provider_arn=call.params.text("SAMLProviderArn", required=True),
+        role_arn=call.params.text("RoleArn", required=True),
+        assertion=call.params.text("SAMLAssertion", required=True),
+        policy=call.params.text("Policy"),
+        duration=call.params.number("DurationSeconds", low=1, high=10**6),
+        meta=call.principal.meta,
+    )
+    return {
+        **credentials_json(creds),
+        "SAMLAssertionInfo": {
+            "SubjectType": identity.subject_type,
+            "Subject": identity.subject,
+            "Recipient": identity.recipient,
+            "Issuer": identity.issuer,
         },
     }

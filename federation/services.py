@@ -10,7 +10,7 @@ from django.db import IntegrityError, transaction
 
 from accounts.errors import Conflict, InvalidParameter, NotFound
 from audit.services import changes, event_record
-from federation.models import OIDCProvider
+from federation.models import OIDCProvider, SAMLProvider
 from policies.guards import require
 from policies.principal import Principal
 
@@ -220,5 +220,105 @@ def oidc_provider_for_actor(
     )
     if provider is None:
         raise NotFound("EntityNotExist.OIDCProvider", f"The OIDC provider does not exist: {name}.")
+    require(actor, action, provider.resource_arn)
+    return provider
+
+
+def saml_provider_create(
+    *,
+    actor: Principal,
+    name: str,
+    metadata: str,
+    description: str = "",
+    authn_sign_algo: str = "rsa-sha256",
+) -> SAMLProvider:
+    from federation.saml import metadata_entity_id
+
+    _check_name(name, "SAMLProviderName")
+    require(actor, "ram:CreateSAMLProvider", f"acs:ram:*:{actor.account_uid}:saml-provider/{name}")
+    provider = SAMLProvider(
+        account_id=actor.account_id,
+        name=name,
+        metadata=metadata,
+        entity_id=metadata_entity_id(metadata),
+        description=_check_description(description),
+        authn_sign_algo=_check_algo(authn_sign_algo),
+    )
+    if SAMLProvider.objects.filter(account_id=actor.account_id).count() >= PROVIDERS_PER_ACCOUNT:
+        raise Conflict("LimitExceeded.SAMLProvider", "An account can have at most 100 providers.")
+    try:
+        with transaction.atomic():
+            provider.save()
+            provider = SAMLProvider.objects.select_related("account").get(pk=provider.pk)
+            event_record(
+                actor=actor,
+                action="ram:CreateSAMLProvider",
+                target_arn=provider.arn,
+                details={"entity_id": provider.entity_id, "description": description},
+            )
+    except IntegrityError as exc:
+        raise Conflict(
+            "EntityAlreadyExists.SAMLProvider", f"The SAML provider {name} does already exist."
+        ) from exc
+    return provider
+
+
+def _check_algo(algo: str) -> str:
+    if algo not in ("rsa-sha1", "rsa-sha256"):
+        raise InvalidParameter("InvalidParameter.AuthnSignAlgo", "Use rsa-sha1 or rsa-sha256.")
+    return algo
+
+
+def saml_provider_update(
+    *,
+    actor: Principal,
+    provider: SAMLProvider,
+    metadata: str | None = None,
+    description: str | None = None,
+    authn_sign_algo: str | None = None,
+) -> SAMLProvider:
+    from federation.saml import metadata_entity_id
+
+    require(actor, "ram:UpdateSAMLProvider", provider.resource_arn)
+    before = {"entity_id": provider.entity_id, "description": provider.description}
+    if metadata is not None:
+        provider.entity_id = metadata_entity_id(metadata)
+        provider.metadata = metadata
+    if description is not None:
+        provider.description = _check_description(description)
+    if authn_sign_algo is not None:
+        provider.authn_sign_algo = _check_algo(authn_sign_algo)
+    with transaction.atomic():
+        provider.save()
+        after = {"entity_id": provider.entity_id, "description": provider.description}
+        event_record(
+            actor=actor,
+            action="ram:UpdateSAMLProvider",
+            target_arn=provider.arn,
+            details={**changes(before, after), "metadata_replaced": metadata is not None},
+        )
+    return provider
+
+
+def saml_provider_delete(*, actor: Principal, provider: SAMLProvider) -> None:
+    require(actor, "ram:DeleteSAMLProvider", provider.resource_arn)
+    with transaction.atomic():
+        SAMLProvider.objects.filter(pk=provider.pk).delete()
+        event_record(actor=actor, action="ram:DeleteSAMLProvider", target_arn=provider.arn)
+
+
+def saml_provider_for_actor(
+    actor: Principal, name: str, action: str = "ram:GetSAMLProvider"
+) -> SAMLProvider:
+    provider = next(
+        iter(
+            SAMLProvider.objects.select_related("account").filter(
+                account_id=actor.account_id, name__lower=(name or "").lower()
+            )[:1]
+        ),
+        None,
+    )
+    if provider is None:
+        raise NotFound("EntityNotExist.SAMLProvider", f"The SAML provider does not exist: {name}.")
     require(actor, action, provider.resource_arn)
     return provider

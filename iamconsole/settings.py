@@ -175,6 +175,9 @@ CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_BEAT_SCHEDULE_FILENAME = str(BASE_DIR / "var" / "celerybeat-schedule")
 IAM_EXPIRE_SESSIONS_EVERY = int(os.environ.get("IAM_EXPIRE_SESSIONS_EVERY", "60"))
 IAM_HOUSEKEEPING_EVERY = int(os.environ.get("IAM_HOUSEKEEPING_EVERY", "3600"))
+# Where browsers and identity providers reach this server (SAML entity ids and ACS URLs).
+IAM_PUBLIC_URL = os.environ.get("IAM_PUBLIC_URL", "http://127.0.0.1:8000")
+IAM_SAML_XMLSEC = os.environ.get("IAM_SAML_XMLSEC", "")  # default: xmlsec1 on PATH
 IAM_AUDIT_ARCHIVE_DIR = os.environ.get(
     "IAM_AUDIT_ARCHIVE_DIR", str(BASE_DIR / "var" / "audit-archive")
 )

@@ -157,3 +157,53 @@ def test_bad_names_and_duplicates(keys):
         "CreateOIDCProvider", IMS, OIDCProviderName="K8s", IssuerUrl=ISSUER, Fingerprints=FP
     )
     assert (dup.status_code, dup.json()["Code"]) == (409, "EntityAlreadyExists.OIDCProvider")
+
+
+def test_saml_provider_lifecycle(keys, tenant):
+    import base64
+
+    from tests.federation.saml_idp import TestSamlIdp
+
+    api = keys["admin"]
+    idp = TestSamlIdp()
+    encoded = base64.b64encode(idp.metadata.encode()).decode()
+    created = api.v3(
+        "CreateSAMLProvider", IMS, SAMLProviderName="corp", EncodedSAMLMetadataDocument=encoded
+    )
+    assert created.status_code == 200, created.json()
+    assert (
+        created.json()["SAMLProvider"]["Arn"] == f"acs:ram::{tenant.account.uid}:saml-provider/corp"
+    )
+    got = api.v3("GetSAMLProvider", IMS, SAMLProviderName="corp").json()["SAMLProvider"]
+    assert base64.b64decode(got["EncodedSAMLMetadataDocument"]).decode() == idp.metadata
+    listed = api.v3("ListSAMLProviders", IMS).json()["SAMLProviders"]["SAMLProvider"]
+    assert [p["SAMLProviderName"] for p in listed] == ["corp"]
+    replacement = base64.b64encode(
+        TestSamlIdp("https://idp2.example.test/md").metadata.encode()
+    ).decode()
+    updated = api.v3(
+        "UpdateSAMLProvider",
+        IMS,
+        SAMLProviderName="corp",
+        NewEncodedSAMLMetadataDocument=replacement,
+        NewDescription="moved",
+    )
+    assert updated.json()["SAMLProvider"]["Description"] == "moved"
+    assert keys["plain"].v3("DeleteSAMLProvider", IMS, SAMLProviderName="corp").status_code == 403
+    assert (
+        keys["outsider"].v3("DeleteSAMLProvider", IMS, SAMLProviderName="corp").status_code == 404
+    )
+    assert api.v3("DeleteSAMLProvider", IMS, SAMLProviderName="corp").status_code == 200
+
+
+@pytest.mark.parametrize(
+    "document",
+    ["not base64!", "PHg+PC94Pg==", "PG1kOkVudGl0eURlc2NyaXB0b3IvPg=="],
+    ids=["not-base64", "not-metadata", "empty-entity"],
+)
+def test_bad_saml_metadata_is_refused(keys, document):
+    response = keys["admin"].v3(
+        "CreateSAMLProvider", IMS, SAMLProviderName="corp", EncodedSAMLMetadataDocument=document
+    )
+    assert response.status_code == 400
+    assert response.json()["Code"].startswith("InvalidParameter.EncodedSAMLMetadataDocument")

@@ -1,0 +1,228 @@
+"""SAML 2.0 as a service provider, through pysaml2 (signatures checked by Debian's xmlsec1).
+
+Two service providers live here: the role-SSO one (one per installation, for
+AssumeRoleWithSAML and console role SSO; the assertion's Recipient is its ACS URL, which trust
+policies check as `saml:recipient`) and, per account, the user-SSO one. Both accept
+IdP-initiated responses (unsolicited), require a signed response or assertion, bound the clock
+skew, check audience, recipient and lifetime, and accept each assertion once.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import shutil
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from functools import cache
+from typing import Any
+
+from django.conf import settings
+from django.core.cache import cache as shared_cache
+from django.utils import timezone
+
+from accounts.errors import IamError, InvalidParameter
+
+ROLE_ATTRIBUTE = "https://www.aliyun.com/SAML-Role/Attributes/Role"
+SESSION_ATTRIBUTE = "https://www.aliyun.com/SAML-Role/Attributes/RoleSessionName"
+SESSION_DURATION_ATTRIBUTE = "https://www.aliyun.com/SAML-Role/Attributes/SessionDuration"
+NAMEID_PREFIX = "urn:oasis:names:tc:SAML:2.0:nameid-format:"
+NAMEID_PREFIX_11 = "urn:oasis:names:tc:SAML:1.1:nameid-format:"
+CLOCK_SKEW_SECONDS = 120
+MAX_RESPONSE_CHARS = 100_000
+
+
+class SamlRejected(IamError):
+    status = 401
+
+
+@dataclass(frozen=True)
+class ServiceProvider:
+    entity_id: str
+    acs_url: str
+
+
+def public_url() -> str:
+    return settings.IAM_PUBLIC_URL.rstrip("/")
+
+
+def role_sp() -> ServiceProvider:
+    base = public_url()
+    return ServiceProvider(f"{base}/saml/role-sso", f"{base}/console/sso/saml-role")
+
+
+def user_sp(account_uid: str) -> ServiceProvider:
+    base = public_url()
+    return ServiceProvider(f"{base}/saml/{account_uid}", f"{base}/console/sso/saml/{account_uid}")
+
+
+@cache
+def xmlsec_binary() -> str:
+    found = settings.IAM_SAML_XMLSEC or shutil.which("xmlsec1")
+    if not found:
+        raise IamError(
+            "ServiceUnavailable",
+            "SAML needs xmlsec1 on the server (apt-get install xmlsec1).",
+            status=503,
+        )
+    return found
+
+
+def _sp_config(sp: ServiceProvider, idp_metadata: str) -> Any:
+    from saml2 import BINDING_HTTP_POST
+    from saml2.config import SPConfig
+
+    return SPConfig().load(
+        {
+            "entityid": sp.entity_id,
+            "xmlsec_binary": xmlsec_binary(),
+            "metadata": {"inline": [idp_metadata]},
+            "accepted_time_diff": CLOCK_SKEW_SECONDS,
+            "allow_unknown_attributes": True,
+            "service": {
+                "sp": {
+                    "endpoints": {"assertion_consumer_service": [(sp.acs_url, BINDING_HTTP_POST)]},
+                    "allow_unsolicited": True,
+                    "want_response_signed": False,
+                    "want_assertions_signed": False,
+                    "want_assertions_or_response_signed": True,
+                    "authn_requests_signed": False,
+                }
+            },
+        }
+    )
+
+
+def metadata_entity_id(metadata: str) -> str:
+    """The IdP entity id of a metadata document; refused with a reason when it is not one."""
+    from saml2.mdstore import MetadataStore
+
+    if len(metadata) > 1_000_000:
+        raise InvalidParameter("InvalidParameter.EncodedSAMLMetadataDocument", "Too large.")
+    try:
+        from saml2 import config
+
+        store = MetadataStore(attrc=config.SPConfig().load({}).attribute_converters, config=None)
+        store.load("inline", metadata)
+        entities = store.keys()
+        idps = [entity for entity in entities if store.single_sign_on_service(entity)]
+        if len(idps) != 1:
+            raise ValueError("it must describe exactly one identity provider")
+        entity = idps[0]
+        if not store.certs(entity, "idpsso", use="signing"):
+            raise ValueError("it has no signing certificate")
+    except Exception as exc:  # pysaml2 raises many kinds for bad XML
+        raise InvalidParameter(
+            "InvalidParameter.EncodedSAMLMetadataDocument",
+            f"The SAML metadata is not valid: {exc}"[:300],
+        ) from exc
+    return str(entity)
+
+
+@dataclass(frozen=True)
+class SamlIdentity:
+    issuer: str
+    subject: str
+    subject_type: str
+    recipient: str
+    assertion_id: str
+    not_on_or_after: datetime
+    attributes: dict[str, list[str]] = field(default_factory=dict)
+
+    def first(self, name: str) -> str:
+        values = self.attributes.get(name) or []
+        return str(values[0]) if values else ""
+
+
+def _decode(encoded: str) -> str:
+    if not 4 <= len(encoded) <= MAX_RESPONSE_CHARS:
+        raise SamlRejected(
+            "AuthenticationFail.SAMLAssertion.Invalid", "The SAMLAssertion is 4 to 100000 chars."
+        )
+    try:
+        return base64.b64decode(encoded, validate=True).decode("utf-8")
+    except (binascii.Error, ValueError, UnicodeDecodeError) as exc:
+        raise SamlRejected(
+            "AuthenticationFail.SAMLAssertion.Invalid", "The SAMLAssertion is not Base64 XML."
+        ) from exc
+
+
+def verify_response(encoded: str, idp_metadata: str, sp: ServiceProvider) -> SamlIdentity:
+    """Parse and verify a Base64 SAML Response posted to `sp`."""
+    from saml2 import BINDING_HTTP_POST
+    from saml2.client import Saml2Client
+    from saml2.response import IncorrectlySigned, StatusError
+    from saml2.sigver import SignatureError
+    from saml2.validate import ResponseLifetimeExceed, ToEarly
+
+    xml = _decode(encoded)
+    if "<!DOCTYPE" in xml or "<!ENTITY" in xml:
+        raise SamlRejected("AuthenticationFail.SAMLAssertion.Invalid", "DTDs are not accepted.")
+    client = Saml2Client(config=_sp_config(sp, idp_metadata))
+    try:
+        response = client.parse_authn_request_response(encoded, BINDING_HTTP_POST)
+    except (SignatureError, IncorrectlySigned) as exc:
+        raise SamlRejected(
+            "AuthenticationFail.SAMLAssertion.InvalidSignature",
+            "The SAML response is not signed by the provider.",
+        ) from exc
+    except (ResponseLifetimeExceed, ToEarly) as exc:
+        raise SamlRejected(
+            "AuthenticationFail.SAMLAssertion.Expired",
+            "The SAML assertion is expired or not yet valid.",
+        ) from exc
+    except StatusError as exc:
+        raise SamlRejected(
+            "AuthenticationFail.SAMLAssertion.Invalid", f"The IdP reported an error: {exc}"[:300]
+        ) from exc
+    except Exception as exc:
+        text = str(exc)
+        code = "AuthenticationFail.SAMLAssertion.Invalid"
+        if "Audience" in text:
+            code = "AuthenticationFail.SAMLAssertion.AudienceNotMatch"
+        elif "signed" in text.lower():
+            code = "AuthenticationFail.SAMLAssertion.InvalidSignature"
+        raise SamlRejected(code, f"The SAML response was refused: {text}"[:300]) from exc
+    if response is None or response.assertion is None:
+        raise SamlRejected(
+            "AuthenticationFail.SAMLAssertion.AudienceNotMatch",
+            f"The SAML response is not addressed to this service provider ({sp.acs_url}).",
+        )
+    info = response.session_info()
+    name_id = info["name_id"]
+    assertion = response.assertion
+    recipient = ""
+    if assertion.subject and assertion.subject.subject_confirmation:
+        data = assertion.subject.subject_confirmation[0].subject_confirmation_data
+        recipient = (data.recipient if data is not None else "") or ""
+    not_on_or_after = info.get("not_on_or_after") or 0
+    return SamlIdentity(
+        issuer=str(info.get("issuer") or ""),
+        subject=str(name_id.text or "").strip() if name_id is not None else "",
+        subject_type=(str(name_id.format or "") if name_id is not None else "")
+        .removeprefix(NAMEID_PREFIX)
+        .removeprefix(NAMEID_PREFIX_11),
+        recipient=recipient,
+        assertion_id=str(assertion.id),
+        not_on_or_after=datetime.fromtimestamp(int(not_on_or_after), tz=UTC)
+        if not_on_or_after
+        else timezone.now(),
+        attributes={k: [str(v) for v in vs] for k, vs in (info.get("ava") or {}).items()},
+    )
+
+
+def accept_once(scope: str, identity: SamlIdentity) -> None:
+    """An assertion is accepted once (remembered until it expires, plus the skew)."""
+    ttl = max(60, int(identity.not_on_or_after.timestamp() - timezone.now().timestamp()))
+    ttl += CLOCK_SKEW_SECONDS
+    try:
+        fresh = shared_cache.add(f"saml-assertion:{scope}:{identity.assertion_id}", 1, timeout=ttl)
+    except Exception as exc:
+        raise IamError(
+            "ServiceUnavailable", "The assertion store is unavailable; try again.", status=503
+        ) from exc
+    if not fresh:
+        raise SamlRejected(
+            "AuthenticationFail.SAMLAssertion.Invalid",
+            "This SAML assertion was already used; sign in at the identity provider again.",
+        )

@@ -1,0 +1,139 @@
+"""A real SAML identity provider for the tests: pysaml2's IdP side with a fresh key pair,
+issuing signed responses to our service providers (and tampered ones)."""
+
+from __future__ import annotations
+
+import base64
+import datetime
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
+from cryptography.x509.oid import NameOID
+
+IDP_ENTITY = "https://idp.example.test/saml/metadata"
+IDP_SSO = "https://idp.example.test/saml/sso"
+
+
+def key_pair(folder: Path, name: str) -> tuple[str, str]:
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, name)])
+    now = datetime.datetime.now(datetime.UTC)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(subject)
+        .issuer_name(subject)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(days=1))
+        .not_valid_after(now + datetime.timedelta(days=365))
+        .sign(key, hashes.SHA256())
+    )
+    key_path, cert_path = folder / f"{name}.key", folder / f"{name}.crt"
+    key_path.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.TraditionalOpenSSL,
+            serialization.NoEncryption(),
+        )
+    )
+    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    return str(key_path), str(cert_path)
+
+
+def sp_metadata(entity_id: str, acs_url: str) -> str:
+    from saml2 import BINDING_HTTP_POST
+    from saml2.config import SPConfig
+    from saml2.metadata import create_metadata_string
+
+    config = SPConfig().load(
+        {
+            "entityid": entity_id,
+            "service": {
+                "sp": {"endpoints": {"assertion_consumer_service": [(acs_url, BINDING_HTTP_POST)]}}
+            },
+        }
+    )
+    return create_metadata_string(None, config=config).decode()
+
+
+class TestSamlIdp:
+    __test__ = False
+
+    def __init__(self, entity_id: str = IDP_ENTITY, *, folder: Path | None = None) -> None:
+        self.entity_id = entity_id
+        self.folder = folder or Path(tempfile.mkdtemp(prefix="saml-idp-"))
+        self.key_file, self.cert_file = key_pair(self.folder, "idp")
+
+    def _config(self, sps: list[tuple[str, str]]) -> Any:
+        from saml2 import BINDING_HTTP_REDIRECT
+        from saml2.config import IdPConfig
+        from saml2.saml import NAME_FORMAT_URI
+
+        from federation.saml import xmlsec_binary
+
+        return IdPConfig().load(
+            {
+                "entityid": self.entity_id,
+                "xmlsec_binary": xmlsec_binary(),
+                "key_file": self.key_file,
+                "cert_file": self.cert_file,
+                "metadata": {"inline": [sp_metadata(e, a) for e, a in sps]},
+                "service": {
+                    "idp": {
+                        "endpoints": {"single_sign_on_service": [(IDP_SSO, BINDING_HTTP_REDIRECT)]},
+                        "policy": {
+                            "default": {
+                                "lifetime": {"minutes": 5},
+                                "attribute_restrictions": None,
+                                "name_form": NAME_FORMAT_URI,
+                            }
+                        },
+                    }
+                },
+            }
+        )
+
+    @property
+    def metadata(self) -> str:
+        from saml2.metadata import create_metadata_string
+
+        return create_metadata_string(None, config=self._config([])).decode()
+
+    def response(
+        self,
+        sp: Any,
+        *,
+        subject: str = "alice",
+        attributes: dict[str, list[str]] | None = None,
+        audience: str | None = None,
+        destination: str | None = None,
+        sign: bool = True,
+        lifetime_minutes: int = 5,
+    ) -> str:
+        """A Base64 SAML Response for `sp` (a federation.saml.ServiceProvider)."""
+        from saml2.saml import NAMEID_FORMAT_PERSISTENT, NameID
+        from saml2.server import Server
+
+        audience = audience or sp.entity_id
+        destination = destination or sp.acs_url
+        config = self._config([(audience, destination)])
+        server = Server(config=config)
+        response = server.create_authn_response(
+            identity=attributes or {},
+            in_response_to=None,
+            destination=destination,
+            sp_entity_id=audience,
+            name_id=NameID(format=NAMEID_FORMAT_PERSISTENT, text=subject),
+            authn={
+                "class_ref": "urn:oasis:names:tc:SAML:2.0:ac:classes:PasswordProtectedTransport"
+            },
+            sign_response=sign,
+            sign_assertion=sign,
+            sign_alg="http://www.w3.org/2001/04/xmldsig-more#rsa-sha256",
+            digest_alg="http://www.w3.org/2001/04/xmlenc#sha256",
+        )
+        return base64.b64encode(str(response).encode()).decode()

@@ -16,6 +16,7 @@ NAV = [
     ("policies", "Policies", ("ram:ListPolicies", "policy")),
     ("simulator", "Policy simulator", ("ram:ListPolicies", "policy")),
     ("security", "Security settings", ("ram:GetPasswordPolicy", None)),
+    ("sso", "Single sign-on", ("ram:GetUserSsoSettings", None)),
     ("audit", "Audit log", ("audit:LookupEvents", None)),
     ("worker", "Worker health", ("iam:GetWorkerHealth", None)),
 ]

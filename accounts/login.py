@@ -171,6 +171,12 @@ def login_attempt(*, identifier: str, password: str, meta: RequestMeta) -> Login
             _lock(user, now, limit)
         _login_event(user, meta, "error", "wrong_password", identifier)
         return LoginResult(None, LOGIN_FAILED)
+    # Told only to someone who knew the password: no hint about which users exist.
+    if not _password_login_allowed(user):
+        _login_event(user, meta, "error", "sso_required", identifier)
+        return LoginResult(
+            None, "This account signs in through its identity provider: use single sign-on."
+        )
     policy = policy_of(user)
     expired = password_expired(user, policy)
     if expired and policy.hard_expiry:
@@ -187,6 +193,12 @@ def login_attempt(*, identifier: str, password: str, meta: RequestMeta) -> Login
         clear_failures(user)  # with MFA, only the second factor completes the sign-in
     _login_event(user, meta, "success", "", identifier)
     return LoginResult(user, must_change_password=expired or user.password_reset_required)
+
+
+def _password_login_allowed(user: User) -> bool:
+    from federation.user_sso import password_login_allowed
+
+    return password_login_allowed(user)
 
 
 def _login_event(

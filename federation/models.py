@@ -71,3 +71,23 @@ class SAMLProvider(models.Model):
     @property
     def resource_arn(self) -> str:
         return f"acs:ram:*:{self.account.uid}:saml-provider/{self.name}"
+
+
+class UserSsoSettings(models.Model):
+    """User SSO of an account: RAM users sign in to the console through the account's SAML
+    identity provider (IMS Get/SetUserSsoSettings)."""
+
+    account = models.OneToOneField(Account, on_delete=models.CASCADE, related_name="user_sso")
+    enabled = models.BooleanField(default=False)
+    metadata = models.TextField(blank=True)  # the IdP's SAML metadata XML
+    idp_entity_id = models.CharField(max_length=1024, blank=True)
+    # Where the login name comes from: "" = the NameID, else an attribute name.
+    login_attribute = models.CharField(max_length=256, blank=True)
+    # A domain accepted after "@" besides the account's logon domains (e.g. corp.example).
+    auxiliary_domain = models.CharField(max_length=128, blank=True)
+    provisioning = models.BooleanField(default=False)  # create unknown users at first sign-in
+    password_login_disabled = models.BooleanField(default=False)  # root keeps its password
+    updated_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return f"user SSO of {self.account_id}"

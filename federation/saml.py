@@ -207,8 +207,21 @@ def verify_response(encoded: str, idp_metadata: str, sp: ServiceProvider) -> Sam
         not_on_or_after=datetime.fromtimestamp(int(not_on_or_after), tz=UTC)
         if not_on_or_after
         else timezone.now(),
-        attributes={k: [str(v) for v in vs] for k, vs in (info.get("ava") or {}).items()},
+        attributes=_attributes(assertion, info.get("ava") or {}),
     )
+
+
+def _attributes(assertion: Any, ava: dict[str, Any]) -> dict[str, list[str]]:
+    """Attributes by their Name as sent (pysaml2's ava renames known ones, e.g. an OID to
+    "uid"), plus the friendly names."""
+    found: dict[str, list[str]] = {k: [str(v) for v in vs] for k, vs in ava.items()}
+    for statement in assertion.attribute_statement or []:
+        for attribute in statement.attribute:
+            values = [str(v.text) for v in attribute.attribute_value if v.text is not None]
+            found.setdefault(str(attribute.name), values)
+            if attribute.friendly_name:
+                found.setdefault(str(attribute.friendly_name), values)
+    return found
 
 
 def accept_once(scope: str, identity: SamlIdentity) -> None:

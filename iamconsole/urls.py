@@ -12,4 +12,5 @@ urlpatterns = [
     path("console/", include("roles.urls")),
     path("console/audit/", include("audit.urls")),
     path("console/", include("housekeeping.urls")),
+    path("console/", include("federation.urls")),
 ]

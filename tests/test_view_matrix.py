@@ -14,6 +14,7 @@ from accounts.access_keys import access_key_create
 from accounts.models import AccessKey, ConsoleSession, SecurityPreference, User
 from accounts.sessions import console_session_start
 from audit.models import AuditEvent, IntegrityCheck
+from federation.models import UserSsoSettings
 from groups.services import group_add_user, group_create
 from policies.principal import RequestMeta
 from policies.services import policy_attach, policy_create, policy_version_create
@@ -237,6 +238,13 @@ SPECS = [
         object_url=False,
     ),
     Spec(
+        "sso_settings",
+        "/console/sso/",
+        {"provisioning": "on", "auxiliary_domain": "corp.example"},
+        ("ram:SetUserSsoSettings",),
+        object_url=False,
+    ),
+    Spec(
         "console_session_end",
         "/console/audit/sessions/console/{bobsession}/end",
         {},
@@ -384,6 +392,11 @@ def account_settings(account) -> tuple:
             .values_list("access_key_id", "revoked_at")
         ),
         IntegrityCheck.objects.filter(account=account).count(),
+        tuple(
+            UserSsoSettings.objects.filter(account=account).values_list(
+                "enabled", "provisioning", "auxiliary_domain"
+            )
+        ),
     )
     return account.alias, account.audit_retention_days, preference, roles, role_policies, sessions
 
@@ -464,6 +477,7 @@ STEP_UP_SPECS = [
         "key_create",
         "welcome",
         "audit_retention",
+        "sso_settings",
     }
 ]
 

@@ -43,6 +43,7 @@ OTHER_MUTATIONS = {
     "roles:switch_role": "console:SwitchRole",
     "roles:switch_back": "console:SwitchBack",
     "roles:session_revoke": "sts:RevokeSession",
+    "federation:acs": "console:Login",
 }
 # Pages that only read; a POST to them must change nothing.
 READS = {
@@ -67,6 +68,8 @@ READS = {
     "audit:verify_status": "/console/audit/verify/1",
     "audit:sessions": "/console/audit/sessions/",
     "housekeeping:worker_health": "/console/worker/",
+    "federation:sso_start": "/console/sso/start",
+    "federation:sp_metadata": "/console/sso/saml/0000000000000000/metadata",
 }
 
 
@@ -234,6 +237,19 @@ def test_every_other_mutation_writes_its_event(world):
         lambda: client.post(
             "/console/password",
             {"old_password": PASSWORD, "new_password": new, "confirm_password": new},
+        ),
+    )
+    from federation.saml import user_sp
+    from federation.user_sso import user_sso_set
+    from tests.federation.saml_idp import TestSamlIdp
+
+    idp = TestSamlIdp()
+    user_sso_set(actor=tenant.root_principal, enabled=True, metadata=idp.metadata)
+    sso_response = idp.response(user_sp(tenant.account.uid), subject="bob")
+    rec.step(
+        "federation:acs",
+        lambda: Client().post(
+            f"/console/sso/saml/{tenant.account.uid}", {"SAMLResponse": sso_response}
         ),
     )
     assert rec.done == set(OTHER_MUTATIONS)

@@ -85,9 +85,13 @@ def sso_start(request: HttpRequest) -> HttpResponse:
             error = "Single sign-on is not enabled for that account."
         else:
             try:
-                return redirect(_authn_request_url(account, sso.metadata, sso.idp_entity_id))
+                url = _authn_request_url(account, sso.metadata, sso.idp_entity_id)
             except IamError as exc:
                 error = exc.message
+            else:
+                # A page that moves on by itself rather than a redirect: the console's CSP
+                # (form-action 'self') forbids a form submission from ending on another site.
+                return render(request, "federation/sso_redirect.html", {"url": url})
     return render(
         request,
         "federation/sso_start.html",

@@ -63,8 +63,11 @@ def sp_metadata(entity_id: str, acs_url: str) -> str:
 class TestSamlIdp:
     __test__ = False
 
-    def __init__(self, entity_id: str = IDP_ENTITY, *, folder: Path | None = None) -> None:
+    def __init__(
+        self, entity_id: str = IDP_ENTITY, *, folder: Path | None = None, sso_url: str = IDP_SSO
+    ) -> None:
         self.entity_id = entity_id
+        self.sso_url = sso_url
         self.folder = folder or Path(tempfile.mkdtemp(prefix="saml-idp-"))
         self.key_file, self.cert_file = key_pair(self.folder, "idp")
 
@@ -84,7 +87,9 @@ class TestSamlIdp:
                 "metadata": {"inline": [sp_metadata(e, a) for e, a in sps]},
                 "service": {
                     "idp": {
-                        "endpoints": {"single_sign_on_service": [(IDP_SSO, BINDING_HTTP_REDIRECT)]},
+                        "endpoints": {
+                            "single_sign_on_service": [(self.sso_url, BINDING_HTTP_REDIRECT)]
+                        },
                         "policy": {
                             "default": {
                                 "lifetime": {"minutes": 5},
@@ -112,7 +117,7 @@ class TestSamlIdp:
         audience: str | None = None,
         destination: str | None = None,
         sign: bool = True,
-        lifetime_minutes: int = 5,
+        in_response_to: str | None = None,
     ) -> str:
         """A Base64 SAML Response for `sp` (a federation.saml.ServiceProvider)."""
         from saml2.saml import NAMEID_FORMAT_PERSISTENT, NameID
@@ -124,7 +129,7 @@ class TestSamlIdp:
         server = Server(config=config)
         response = server.create_authn_response(
             identity=attributes or {},
-            in_response_to=None,
+            in_response_to=in_response_to,
             destination=destination,
             sp_entity_id=audience,
             name_id=NameID(format=NAMEID_FORMAT_PERSISTENT, text=subject),
@@ -137,3 +142,11 @@ class TestSamlIdp:
             digest_alg="http://www.w3.org/2001/04/xmlenc#sha256",
         )
         return base64.b64encode(str(response).encode()).decode()
+
+    def request_id(self, sp: Any, saml_request: str) -> str:
+        """The ID of an AuthnRequest our SP sent (HTTP-Redirect binding), checked by pysaml2."""
+        from saml2 import BINDING_HTTP_REDIRECT
+        from saml2.server import Server
+
+        server = Server(config=self._config([(sp.entity_id, sp.acs_url)]))
+        return str(server.parse_authn_request(saml_request, BINDING_HTTP_REDIRECT).message.id)

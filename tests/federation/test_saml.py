@@ -106,7 +106,7 @@ def test_a_tampered_assertion_is_refused(setup, idp):
 
 
 def test_an_expired_assertion_is_refused(setup, idp):
-    assertion = idp.response(role_sp(), attributes=grant(setup), lifetime_minutes=5)
+    assertion = idp.response(role_sp(), attributes=grant(setup))
     with time_machine.travel(timezone.now() + timedelta(minutes=15)):
         status, body = exchange(setup, assertion)
     assert (status, body["Code"]) == (401, "AuthenticationFail.SAMLAssertion.Expired"), body

@@ -8,6 +8,7 @@ from dataclasses import replace
 
 from django.contrib import messages
 from django.contrib.auth import logout
+from django.contrib.auth.middleware import LoginRequiredMiddleware
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 
@@ -98,6 +99,59 @@ class ConsolePrincipalMiddleware:
                 and not request.path.startswith(PASSWORD_GATE_EXEMPT)
             ):
                 return redirect("accounts:password_change")
+        elif not user.is_authenticated and FEDERATED_FIELD in request.session:
+            federated = federated_principal(request, meta)
+            if federated is None and request.path.startswith("/console/"):
+                return redirect("accounts:login")
+            request.principal = federated  # type: ignore[attr-defined]
+            if federated is not None and request.path.startswith(FEDERATED_FORBIDDEN):
+                messages.info(
+                    request,
+                    "You are signed in as a role through single sign-on: that page belongs to "
+                    "a RAM user's own credentials.",
+                )
+                return redirect("accounts:overview")
         response = self.get_response(request)
         response["X-Request-Id"] = meta.request_id
         return response
+
+
+# A console session entered through role SSO has a role session, no RAM user: pages about a
+# user's own password, MFA, keys or step-up are not for it.
+FEDERATED_FIELD = "federated_role"
+FEDERATED_FORBIDDEN = (
+    "/console/password",
+    "/console/credentials",
+    "/console/mfa",
+    "/console/reauth",
+    "/console/welcome",
+    "/console/switch-role",
+)
+
+
+def federated_principal(request: HttpRequest, meta: RequestMeta) -> Principal | None:
+    """The role session a browser entered through role SSO, while it is valid."""
+    from accounts.errors import IamError
+    from sts.selectors import sts_record
+
+    entry = request.session.get(FEDERATED_FIELD)
+    record = sts_record(str(entry.get("key", ""))) if isinstance(entry, dict) else None
+    try:
+        if record is None or not isinstance(entry, dict):
+            raise IamError("InvalidSecurityToken.Expired", "gone")
+        record.check(str(entry.get("token", "")))
+    except IamError:
+        request.session.flush()
+        messages.info(request, "Your role session ended. Sign in again at your identity provider.")
+        return None
+    request.role_session = record  # type: ignore[attr-defined]
+    return record.principal(meta)
+
+
+class ConsoleLoginRequiredMiddleware(LoginRequiredMiddleware):
+    """Django's login requirement, also satisfied by a role session entered through SSO."""
+
+    def process_view(self, request, view_func, view_args, view_kwargs):  # type: ignore[no-untyped-def]
+        if getattr(request, "principal", None) is not None:
+            return None
+        return super().process_view(request, view_func, view_args, view_kwargs)

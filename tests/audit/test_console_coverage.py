@@ -15,6 +15,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from accounts.models import AccessKey, User
 from audit.models import AuditEvent
+from roles.models import Role
 from tests.conftest import PASSWORD
 from tests.test_view_matrix import SPECS, client_for, snapshot
 from tests.test_view_matrix import world as world
@@ -44,6 +45,8 @@ OTHER_MUTATIONS = {
     "roles:switch_back": "console:SwitchBack",
     "roles:session_revoke": "sts:RevokeSession",
     "federation:acs": "console:Login",
+    "federation:role_acs": "console:RoleSSO",
+    "federation:role_choose": "console:RoleSSO",
 }
 # Pages that only read; a POST to them must change nothing.
 READS = {
@@ -250,6 +253,38 @@ def test_every_other_mutation_writes_its_event(world):
         "federation:acs",
         lambda: Client().post(
             f"/console/sso/saml/{tenant.account.uid}", {"SAMLResponse": sso_response}
+        ),
+    )
+    import json as _json
+
+    from federation.saml import ROLE_ATTRIBUTE, role_sp
+    from federation.services import saml_provider_create
+    from roles.services import role_update
+
+    provider = saml_provider_create(actor=tenant.root_principal, name="corp", metadata=idp.metadata)
+    role = Role.objects.get(account=tenant.account, name="ops-role")
+    statement = {
+        "Effect": "Allow",
+        "Action": "sts:AssumeRole",
+        "Principal": {"Federated": [provider.arn]},
+    }
+    role_update(
+        actor=tenant.root_principal,
+        role=role,
+        trust_policy=_json.dumps({"Version": "1", "Statement": [statement]}),
+    )
+    role_response = idp.response(
+        role_sp(), subject="dana", attributes={ROLE_ATTRIBUTE: [f"{role.arn},{provider.arn}"]}
+    )
+    sso_client = Client()
+    rec.step(
+        "federation:role_acs",
+        lambda: sso_client.post("/console/sso/saml-role", {"SAMLResponse": role_response}),
+    )
+    rec.step(
+        "federation:role_choose",
+        lambda: sso_client.post(
+            "/console/sso/saml-role/choose", {"choice": f"{provider.pk}:{role.pk}"}
         ),
     )
     assert rec.done == set(OTHER_MUTATIONS)

@@ -17,6 +17,7 @@ NAV = [
     ("simulator", "Policy simulator", ("ram:ListPolicies", "policy")),
     ("security", "Security settings", ("ram:GetPasswordPolicy", None)),
     ("sso", "Single sign-on", ("ram:GetUserSsoSettings", None)),
+    ("identity-providers", "Identity providers", ("ram:ListSAMLProviders", "saml-provider")),
     ("audit", "Audit log", ("audit:LookupEvents", None)),
     ("worker", "Worker health", ("iam:GetWorkerHealth", None)),
 ]

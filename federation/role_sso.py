@@ -73,12 +73,20 @@ def role_acs(request: HttpRequest) -> HttpResponse:
             raise SamlRejected(
                 "AuthenticationFail.NoPermission", "No SAML provider is registered for this IdP."
             )
-        for provider in candidates:
-            identity = verify_for_provider(provider, encoded, sp, meta, "console:RoleSSO")
-            arns = {arn.lower() for arn in granted_roles(identity, provider)}
+        refusal: SamlRejected | None = None
+        for provider in candidates:  # the same IdP may be registered in several accounts
+            try:
+                verified = verify_for_provider(provider, encoded, sp, meta, "console:RoleSSO")
+            except SamlRejected as exc:
+                refusal = exc
+                continue
+            identity = verified
+            arns = {arn.lower() for arn in granted_roles(verified, provider)}
             roles = Role.objects.select_related("account").filter(account_id=provider.account_id)
             choices += [(provider, role) for role in roles if role.arn.lower() in arns]
-        assert identity is not None
+        if identity is None:
+            assert refusal is not None
+            raise refusal
         if not choices:
             raise SamlRejected(
                 "AuthenticationFail.NoPermission",

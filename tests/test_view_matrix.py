@@ -245,6 +245,38 @@ SPECS = [
         object_url=False,
     ),
     Spec(
+        "saml_create",
+        "/console/identity-providers/saml/new",
+        {"name": "corp2", "metadata": "{idp_metadata}"},
+        ("ram:CreateSAMLProvider",),
+        object_url=False,
+    ),
+    Spec(
+        "oidc_create",
+        "/console/identity-providers/oidc/new",
+        {
+            "name": "k8s2",
+            "issuer_url": "https://issuer.example.test",
+            "client_ids": "sts",
+            "jwks": "{jwks}",
+            "issuance_limit_hours": "12",
+        },
+        ("ram:CreateOIDCProvider",),
+        object_url=False,
+    ),
+    Spec(
+        "provider_delete_saml",
+        "/console/identity-providers/saml/corp/delete",
+        {},
+        ("ram:DeleteSAMLProvider",),
+    ),
+    Spec(
+        "provider_delete_oidc",
+        "/console/identity-providers/oidc/k8s/delete",
+        {},
+        ("ram:DeleteOIDCProvider",),
+    ),
+    Spec(
         "console_session_end",
         "/console/audit/sessions/console/{bobsession}/end",
         {},
@@ -294,7 +326,19 @@ def world(tenant, admin, plain, outsider):
         role_arn=f"acs:ram::{tenant.account.uid}:role/ops-role",
         session_name="ops",
     )
+    from federation.services import oidc_provider_create, saml_provider_create
+    from tests.federation.oidc_idp import TestIdp
+    from tests.federation.saml_idp import TestSamlIdp
+
+    idp_metadata = TestSamlIdp().metadata
+    saml_provider_create(actor=root, name="corp", metadata=idp_metadata)
+    jwks = TestIdp().jwks
+    oidc_provider_create(
+        actor=root, name="k8s", issuer_url="https://issuer.example.test", jwks=jwks
+    )
     return {
+        "idp_metadata": idp_metadata,
+        "jwks": jwks,
         "bobsession": bobsession,
         "stskey": credentials.session.access_key_id,
         "tenant": tenant,
@@ -312,7 +356,12 @@ def url_of(spec: Spec, world) -> str:
 
 
 def data_of(spec: Spec, world) -> dict:
-    return {k: v.replace("{trust}", world["trust"]) for k, v in spec.data.items()}
+    return {
+        k: v.replace("{trust}", world["trust"])
+        .replace("{idp_metadata}", world["idp_metadata"])
+        .replace("{jwks}", world["jwks"])
+        for k, v in spec.data.items()
+    }
 
 
 def client_for(user: User | None) -> Client:
@@ -397,6 +446,8 @@ def account_settings(account) -> tuple:
                 "enabled", "provisioning", "auxiliary_domain"
             )
         ),
+        tuple(account.saml_providers.order_by("pk").values_list("name", flat=True)),
+        tuple(account.oidc_providers.order_by("pk").values_list("name", flat=True)),
     )
     return account.alias, account.audit_retention_days, preference, roles, role_policies, sessions
 

@@ -72,6 +72,7 @@ READS = {
     "audit:sessions": "/console/audit/sessions/",
     "housekeeping:worker_health": "/console/worker/",
     "federation:sso_start": "/console/sso/start",
+    "federation:provider_list": "/console/identity-providers/",
     "federation:sp_metadata": "/console/sso/saml/0000000000000000/metadata",
 }
 
@@ -261,7 +262,9 @@ def test_every_other_mutation_writes_its_event(world):
     from federation.services import saml_provider_create
     from roles.services import role_update
 
-    provider = saml_provider_create(actor=tenant.root_principal, name="corp", metadata=idp.metadata)
+    provider = saml_provider_create(
+        actor=tenant.root_principal, name="corp-roles", metadata=idp.metadata
+    )
     role = Role.objects.get(account=tenant.account, name="ops-role")
     statement = {
         "Effect": "Allow",

@@ -151,3 +151,16 @@ def test_a_stale_pick_is_refused(idp, setup, monkeypatch):
     value = f"{setup['provider'].pk}:{setup['reader'].pk}"
     response = client.post("/console/sso/saml-role/choose", {"choice": value})
     assert response.status_code == 302 and response["Location"] == "/console/login"
+
+
+def test_the_same_idp_entity_in_another_account_with_other_keys(idp, setup, other_tenant):
+    saml_provider_create(
+        actor=other_tenant.root_principal, name="corp", metadata=TestSamlIdp().metadata
+    )
+    picker = Client().post(
+        "/console/sso/saml-role", {"SAMLResponse": assertion(idp, setup, "reader")}
+    )
+    assert picker.status_code == 200 and b"reader" in picker.content
+    assert AuditEvent.objects.filter(
+        action="console:RoleSSO", account=other_tenant.account, outcome="denied"
+    ).exists()

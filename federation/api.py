@@ -290,3 +290,43 @@ def assume_role_with_saml_action(call: ApiCall) -> dict[str, Any]:
             "Issuer": identity.issuer,
         },
     }
+
+
+def _sso_json(sso: Any) -> dict[str, Any]:
+    return {
+        "SsoEnabled": sso.enabled,
+        "MetadataDocument": base64.b64encode(sso.metadata.encode()).decode()
+        if sso.metadata
+        else "",
+        "AuxiliaryDomain": sso.auxiliary_domain,
+        "SsoLoginWithDomain": bool(sso.auxiliary_domain),
+        "AuthnSignAlgo": "rsa-sha256",
+        # Extensions: where the login name comes from, provisioning, password sign-in.
+        "LoginAttribute": sso.login_attribute,
+        "Provisioning": sso.provisioning,
+        "PasswordLoginDisabled": sso.password_login_disabled,
+    }
+
+
+@action(IMS, "GetUserSsoSettings")
+def get_user_sso_settings(call: ApiCall) -> dict[str, Any]:
+    from federation.user_sso import sso_settings_of
+
+    require(call.principal, "ram:GetUserSsoSettings", f"acs:ram:*:{call.principal.account_uid}:*")
+    return {"UserSsoSettings": _sso_json(sso_settings_of(call.principal.account_id))}
+
+
+@action(IMS, "SetUserSsoSettings")
+def set_user_sso_settings(call: ApiCall) -> dict[str, Any]:
+    from federation.user_sso import user_sso_set
+
+    sso = user_sso_set(
+        actor=call.principal,
+        enabled=call.params.flag("SsoEnabled"),
+        metadata=_metadata_param(call, "MetadataDocument", False),
+        auxiliary_domain=call.params.optional("AuxiliaryDomain"),
+        login_attribute=call.params.optional("LoginAttribute"),
+        provisioning=call.params.flag("Provisioning"),
+        password_login_disabled=call.params.flag("PasswordLoginDisabled"),
+    )
+    return {"UserSsoSettings": _sso_json(sso)}

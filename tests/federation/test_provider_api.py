@@ -207,3 +207,31 @@ def test_bad_saml_metadata_is_refused(keys, document):
     )
     assert response.status_code == 400
     assert response.json()["Code"].startswith("InvalidParameter.EncodedSAMLMetadataDocument")
+
+
+def test_user_sso_settings_through_the_api(keys, tenant):
+    import base64
+
+    from tests.federation.saml_idp import TestSamlIdp
+
+    api = keys["admin"]
+    assert api.v3("GetUserSsoSettings", IMS).json()["UserSsoSettings"]["SsoEnabled"] is False
+    refused = api.v3("SetUserSsoSettings", IMS, SsoEnabled="true")
+    assert refused.json()["Code"] == "MissingMetadataDocument"
+    metadata = base64.b64encode(TestSamlIdp().metadata.encode()).decode()
+    done = api.v3(
+        "SetUserSsoSettings",
+        IMS,
+        SsoEnabled="true",
+        MetadataDocument=metadata,
+        AuxiliaryDomain="corp.example",
+        PasswordLoginDisabled="true",
+    ).json()["UserSsoSettings"]
+    assert done["SsoEnabled"] is True and done["AuxiliaryDomain"] == "corp.example"
+    assert done["PasswordLoginDisabled"] is True
+    assert keys["plain"].v3("SetUserSsoSettings", IMS, SsoEnabled="false").status_code == 403
+    assert keys["plain"].v3("GetUserSsoSettings", IMS).status_code == 200  # ReadOnlyAccess
+    assert (
+        keys["outsider"].v3("GetUserSsoSettings", IMS).json()["UserSsoSettings"]["SsoEnabled"]
+        is False
+    )

@@ -12,4 +12,4 @@ def test_action_table_matches_the_registry():
     rows = re.findall(r"^\| `(\w+)` \| ([^|]+) \|$", TABLE.read_text(), flags=re.M)
     implemented = {action for action, status in rows if status.strip() == "implemented"}
     assert implemented == {action for _, action in registered()}
-    assert len(rows) == 87  # 69 RAM actions + 4 STS actions + 14 IMS identity-provider actions
+    assert len(rows) == 89  # 69 RAM + 4 STS + 16 IMS (identity providers, user SSO settings)

@@ -6,6 +6,8 @@ TRUST_KINDS = [
     ("user", "One RAM user of this account"),
     ("role", "Sessions of another role of this account (role chaining)"),
     ("service", "A registered service (e.g. a function platform)"),
+    ("saml_provider", "A SAML identity provider of this account (role SSO), by provider name"),
+    ("oidc_provider", "An OIDC identity provider of this account, by provider name"),
     ("custom", "Custom trust policy (JSON below)"),
 ]
 
@@ -26,7 +28,7 @@ class RoleForm(forms.Form):
     trusted_value = forms.CharField(
         max_length=128,
         required=False,
-        help_text="Account uid, user name, role name or service "
+        help_text="Account uid, user name, role name, service or identity provider "
         "name, for the choices that need one.",
     )
     external_id = forms.CharField(

@@ -28,10 +28,14 @@ def trust_document(principal: Principal, data: dict) -> str:
     uid = principal.account_uid
     if kind == "custom":
         return data.get("document") or ""
-    if kind in ("other_account", "user", "role", "service") and not value:
+    named = ("other_account", "user", "role", "service", "saml_provider", "oidc_provider")
+    if kind in named and not value:
         raise InvalidParameter(
-            "InvalidParameter.Trust", "Name the trusted account, user, role or service."
+            "InvalidParameter.Trust",
+            "Name the trusted account, user, role, service or identity provider.",
         )
+    if kind in ("saml_provider", "oidc_provider"):
+        return _federated_trust(principal, kind, value)
     entries = {
         "account": ("RAM", f"acs:ram::{uid}:root"),
         "other_account": ("RAM", f"acs:ram::{value}:root"),
@@ -47,6 +51,33 @@ def trust_document(principal: Principal, data: dict) -> str:
     }
     if data.get("external_id"):
         statement["Condition"] = {"StringEquals": {"sts:ExternalId": data["external_id"]}}
+    return json.dumps({"Version": "1", "Statement": [statement]}, indent=2)
+
+
+def _federated_trust(principal: Principal, kind: str, name: str) -> str:
+    """Trust an identity provider of this account, with the conditions that keep it narrow:
+    the role-SSO recipient for SAML; the issuer and the provider's first client id for OIDC."""
+    from federation.saml import role_sp
+    from federation.services import oidc_provider_for_actor, saml_provider_for_actor
+
+    condition: dict
+    if kind == "saml_provider":
+        saml = saml_provider_for_actor(principal, name)
+        arn = saml.arn
+        condition = {"StringEquals": {"saml:recipient": role_sp().acs_url}}
+    else:
+        oidc = oidc_provider_for_actor(principal, name)
+        arn = oidc.arn
+        equals = {"oidc:iss": oidc.issuer_url}
+        if oidc.client_id_list:
+            equals["oidc:aud"] = oidc.client_id_list[0]
+        condition = {"StringEquals": equals}
+    statement = {
+        "Effect": "Allow",
+        "Action": "sts:AssumeRole",
+        "Principal": {"Federated": [arn]},
+        "Condition": condition,
+    }
     return json.dumps({"Version": "1", "Statement": [statement]}, indent=2)
 
 

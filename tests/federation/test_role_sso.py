@@ -164,3 +164,32 @@ def test_the_same_idp_entity_in_another_account_with_other_keys(idp, setup, othe
     assert AuditEvent.objects.filter(
         action="console:RoleSSO", account=other_tenant.account, outcome="denied"
     ).exists()
+
+
+def test_role_create_template_for_a_saml_provider(setup, admin, tenant):
+    from roles.models import Role
+
+    response = client_for(admin).post(
+        "/console/roles/new",
+        {
+            "name": "from-template",
+            "max_session_duration": "3600",
+            "trusted_kind": "saml_provider",
+            "trusted_value": "corp",
+        },
+    )
+    assert response.status_code == 302, response.content[:2000]
+    trust = json.loads(Role.objects.get(account=tenant.account, name="from-template").trust_policy)
+    statement = trust["Statement"][0]
+    assert statement["Principal"] == {"Federated": [setup["provider"].arn]}
+    assert statement["Condition"] == {"StringEquals": {"saml:recipient": role_sp().acs_url}}
+    missing = client_for(admin).post(
+        "/console/roles/new",
+        {
+            "name": "no-such",
+            "max_session_duration": "3600",
+            "trusted_kind": "oidc_provider",
+            "trusted_value": "nobody",
+        },
+    )
+    assert missing.status_code == 404

@@ -48,17 +48,9 @@ class OidcIdentity:
 
 
 def find_provider(arn: str) -> OIDCProvider:
-    match = PROVIDER_ARN_RE.match(arn or "")
-    if not match:
-        raise InvalidParameter(
-            "InvalidParameter.OIDCProviderArn", "The parameter OIDCProviderArn is wrongly formed."
-        )
-    uid, name = match.groups()
-    provider = (
-        OIDCProvider.objects.select_related("account")
-        .filter(account__uid=uid, name__lower=name.lower())
-        .first()
-    )
+    from federation.services import provider_by_arn
+
+    provider = provider_by_arn(OIDCProvider, PROVIDER_ARN_RE, arn, "OIDCProviderArn")
     if provider is None:
         raise OidcRejected("AuthenticationFail.NoPermission", "No such OIDC Provider registered.")
     return provider

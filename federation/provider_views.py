@@ -160,10 +160,7 @@ def provider_delete(request: HttpRequest, kind: str, name: str) -> HttpResponse:
     else:
         provider = services.oidc_provider_for_actor(principal, name, "ram:DeleteOIDCProvider")
     if request.method == "POST":
-        if isinstance(provider, SAMLProvider):
-            services.saml_provider_delete(actor=principal, provider=provider)
-        else:
-            services.oidc_provider_delete(actor=principal, provider=provider)
+        services.provider_delete(actor=principal, provider=provider)
         messages.success(request, f"Provider {provider.name} deleted.")
         return redirect("federation:provider_list")
     return confirm(

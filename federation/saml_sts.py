@@ -38,17 +38,9 @@ UNSAFE = re.compile(r"[^A-Za-z0-9.@_-]")
 
 
 def find_saml_provider(arn: str) -> SAMLProvider:
-    match = PROVIDER_ARN_RE.match(arn or "")
-    if not match:
-        raise InvalidParameter(
-            "InvalidParameter.SAMLProviderArn", "The parameter SAMLProviderArn is wrongly formed."
-        )
-    uid, name = match.groups()
-    provider = (
-        SAMLProvider.objects.select_related("account")
-        .filter(account__uid=uid, name__lower=name.lower())
-        .first()
-    )
+    from federation.services import provider_by_arn
+
+    provider = provider_by_arn(SAMLProvider, PROVIDER_ARN_RE, arn, "SAMLProviderArn")
     if provider is None:
         raise NotFound("EntityNotExist.SAMLProvider", "The specified SAMLProvider not exists.")
     return provider

@@ -200,28 +200,38 @@ def oidc_provider_update(
     return provider
 
 
-def oidc_provider_delete(*, actor: Principal, provider: OIDCProvider) -> None:
-    require(actor, "ram:DeleteOIDCProvider", provider.resource_arn)
+def provider_delete(*, actor: Principal, provider: OIDCProvider | SAMLProvider) -> None:
+    """Delete a SAML or OIDC provider (roles trusting it stop accepting it at once)."""
+    kind = "SAML" if isinstance(provider, SAMLProvider) else "OIDC"
+    action = f"ram:Delete{kind}Provider"
+    require(actor, action, provider.resource_arn)
     with transaction.atomic():
-        OIDCProvider.objects.filter(pk=provider.pk).delete()
-        event_record(actor=actor, action="ram:DeleteOIDCProvider", target_arn=provider.arn)
+        type(provider).objects.filter(pk=provider.pk).delete()
+        event_record(actor=actor, action=action, target_arn=provider.arn)
+
+
+def oidc_provider_delete(*, actor: Principal, provider: OIDCProvider) -> None:
+    provider_delete(actor=actor, provider=provider)
+
+
+def _for_actor(model: Any, kind: str, actor: Principal, name: str, action: str) -> Any:
+    """A provider of the actor's account by name: 404 when absent, 403 when not permitted."""
+    found = model.objects.select_related("account").filter(
+        account_id=actor.account_id, name__lower=(name or "").lower()
+    )
+    provider = next(iter(found[:1]), None)
+    if provider is None:
+        raise NotFound(
+            f"EntityNotExist.{kind}Provider", f"The {kind} provider does not exist: {name}."
+        )
+    require(actor, action, provider.resource_arn)
+    return provider
 
 
 def oidc_provider_for_actor(
     actor: Principal, name: str, action: str = "ram:GetOIDCProvider"
 ) -> OIDCProvider:
-    provider = next(
-        iter(
-            OIDCProvider.objects.select_related("account").filter(
-                account_id=actor.account_id, name__lower=(name or "").lower()
-            )[:1]
-        ),
-        None,
-    )
-    if provider is None:
-        raise NotFound("EntityNotExist.OIDCProvider", f"The OIDC provider does not exist: {name}.")
-    require(actor, action, provider.resource_arn)
-    return provider
+    return _for_actor(OIDCProvider, "OIDC", actor, name, action)
 
 
 def saml_provider_create(
@@ -301,24 +311,25 @@ def saml_provider_update(
 
 
 def saml_provider_delete(*, actor: Principal, provider: SAMLProvider) -> None:
-    require(actor, "ram:DeleteSAMLProvider", provider.resource_arn)
-    with transaction.atomic():
-        SAMLProvider.objects.filter(pk=provider.pk).delete()
-        event_record(actor=actor, action="ram:DeleteSAMLProvider", target_arn=provider.arn)
+    provider_delete(actor=actor, provider=provider)
 
 
 def saml_provider_for_actor(
     actor: Principal, name: str, action: str = "ram:GetSAMLProvider"
 ) -> SAMLProvider:
-    provider = next(
-        iter(
-            SAMLProvider.objects.select_related("account").filter(
-                account_id=actor.account_id, name__lower=(name or "").lower()
-            )[:1]
-        ),
-        None,
+    return _for_actor(SAMLProvider, "SAML", actor, name, action)
+
+
+def provider_by_arn(model: Any, pattern: re.Pattern[str], arn: str, param: str) -> Any:
+    """The provider an ARN names (any account: the ARN carries the uid), or None."""
+    match = pattern.match(arn or "")
+    if not match:
+        raise InvalidParameter(
+            f"InvalidParameter.{param}", f"The parameter {param} is wrongly formed."
+        )
+    uid, name = match.groups()
+    return (
+        model.objects.select_related("account")
+        .filter(account__uid=uid, name__lower=name.lower())
+        .first()
     )
-    if provider is None:
-        raise NotFound("EntityNotExist.SAMLProvider", f"The SAML provider does not exist: {name}.")
-    require(actor, action, provider.resource_arn)
-    return provider

@@ -178,6 +178,8 @@ IAM_HOUSEKEEPING_EVERY = int(os.environ.get("IAM_HOUSEKEEPING_EVERY", "3600"))
 # Where browsers and identity providers reach this server (SAML entity ids and ACS URLs).
 IAM_PUBLIC_URL = os.environ.get("IAM_PUBLIC_URL", "http://127.0.0.1:8000")
 IAM_SAML_XMLSEC = os.environ.get("IAM_SAML_XMLSEC", "")  # default: xmlsec1 on PATH
+# Anonymous AssumeRoleWithSAML/WithOIDC calls per source address and minute.
+IAM_FEDERATION_PER_IP_PER_MINUTE = int(os.environ.get("IAM_FEDERATION_PER_IP_PER_MINUTE", "120"))
 IAM_AUDIT_ARCHIVE_DIR = os.environ.get(
     "IAM_AUDIT_ARCHIVE_DIR", str(BASE_DIR / "var" / "audit-archive")
 )

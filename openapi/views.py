@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import time
 from typing import Any
 from urllib.parse import parse_qsl
 
@@ -136,6 +137,7 @@ def _handle_anonymous(
     outcome in the provider's account; failures before that are recorded here (chain 0)."""
     token = recorded.set(0)
     try:
+        _throttle_anonymous(meta)
         return handler(registry.ApiCall(anonymous_principal(meta), Params(params), action))
     except IamError as exc:
         if not recorded.get():
@@ -149,6 +151,29 @@ def _handle_anonymous(
         raise
     finally:
         recorded.reset(token)
+
+
+def _throttle_anonymous(meta: Any) -> None:
+    """Anonymous token exchanges per source address and minute (each costs a signature check)."""
+    from django.conf import settings
+    from django.core.cache import cache
+
+    limit = settings.IAM_FEDERATION_PER_IP_PER_MINUTE
+    key = f"anon-sts:{meta.source_ip or 'unknown'}:{int(time.time() // 60)}"
+    try:
+        if cache.add(key, 1, timeout=120):
+            return
+        count = cache.incr(key)
+    except ValueError:  # expired between add and incr
+        return
+    except Exception as exc:
+        raise ApiError(
+            "ServiceUnavailable", "The request store is unavailable; try again.", status=503
+        ) from exc
+    if count > limit:
+        raise ApiError(
+            "Throttling.User", "Request was denied due to user flow control.", status=400
+        )
 
 
 def error_response(error: IamError, request_id: str) -> JsonResponse:

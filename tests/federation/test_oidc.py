@@ -209,3 +209,14 @@ def test_a_provider_without_keys_explains_itself(tenant, idp):
     status, body = exchange({"provider": provider, "role": role}, idp.token())
     assert (status, body["Code"]) == (401, "AuthenticationFail.OIDCToken.InvalidSignature")
     assert "JWKS" in body["Message"]
+
+
+def test_anonymous_exchanges_are_throttled_per_address(setup, idp, settings):
+    settings.IAM_FEDERATION_PER_IP_PER_MINUTE = 2
+    assert exchange(setup, idp.token())[0] == 200
+    assert exchange(setup, idp.token())[0] == 200
+    status, body = exchange(setup, idp.token())
+    assert (status, body["Code"]) == (400, "Throttling.User")
+    assert AuditEvent.objects.filter(
+        action="sts:AssumeRoleWithOIDC", error_code="Throttling.User"
+    ).exists()

@@ -138,7 +138,12 @@ def _count_ip_failure(meta: RequestMeta) -> None:
 
 
 def network_allowed(user: User, meta: RequestMeta) -> bool:
-    masks = security_preference_of(user.account_id).login_network_masks
+    return address_allowed(user.account_id, meta)
+
+
+def address_allowed(account_id: int, meta: RequestMeta) -> bool:
+    """The account's LoginNetworkMasks (console, user SSO and role SSO sign-in)."""
+    masks = security_preference_of(account_id).login_network_masks
     if not masks:
         return True
     try:

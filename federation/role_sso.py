@@ -92,6 +92,14 @@ def role_acs(request: HttpRequest) -> HttpResponse:
                 "AuthenticationFail.NoPermission",
                 "The assertion grants no role of this installation (Role attribute).",
             )
+        from accounts.login import address_allowed
+
+        choices = [(p, r) for p, r in choices if address_allowed(p.account_id, meta)]
+        if not choices:
+            raise SamlRejected(
+                "AuthenticationFail.NetworkNotAllowed",
+                f"Console sign-in is not allowed from your network ({meta.source_ip}).",
+            )
         accept_once("role-console", identity)
     except IamError as exc:
         return _failed(request, exc)

@@ -167,6 +167,14 @@ def sso_sign_in(*, account_uid: str, encoded: str, meta: RequestMeta) -> SsoSign
             )
         user = _provision(account, name, meta, details)
         provisioned = True
+    from accounts.login import network_allowed
+
+    if not network_allowed(user, meta):  # LoginNetworkMasks govern SSO sign-in too
+        _refuse(account, meta, "LoginFailed", "network_not_allowed", login=name[:64], **details)
+        raise SamlRejected(
+            "AuthenticationFail.NetworkNotAllowed",
+            f"Console sign-in is not allowed from your network ({meta.source_ip}).",
+        )
     if not user.console_access or user.locked_down_at is not None:
         _refuse(account, meta, "LoginFailed", "no_console_access", login=name[:64], **details)
         raise SamlRejected(

@@ -193,3 +193,13 @@ def test_role_create_template_for_a_saml_provider(setup, admin, tenant):
         },
     )
     assert missing.status_code == 404
+
+
+def test_login_network_masks_apply_to_role_sso(idp, setup, tenant):
+    from accounts.preferences import security_preference_set
+
+    security_preference_set(actor=tenant.root_principal, login_network_masks="10.0.0.0/8")
+    response = Client().post(
+        "/console/sso/saml-role", {"SAMLResponse": assertion(idp, setup, "reader")}
+    )
+    assert response.status_code == 401 and b"not allowed from your network" in response.content

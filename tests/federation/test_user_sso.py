@@ -185,3 +185,14 @@ def test_settings_page_and_validation(tenant, admin, plain, idp):
     event = AuditEvent.objects.get(action="ram:SetUserSsoSettings", outcome="success")
     assert event.details["after"]["enabled"] is True
     assert client_for(plain).get("/console/sso/").status_code == 403
+
+
+def test_login_network_masks_apply_to_sso(tenant, idp, sso):
+    from accounts.preferences import security_preference_set
+
+    security_preference_set(actor=tenant.root_principal, login_network_masks="10.0.0.0/8")
+    response = post(tenant, idp.response(user_sp(tenant.account.uid), subject="alice"))[1]
+    assert response.status_code == 401 and b"not allowed from your network" in response.content
+    assert AuditEvent.objects.filter(
+        action="console:Login", details__reason="network_not_allowed"
+    ).exists()

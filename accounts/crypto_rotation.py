@@ -31,6 +31,8 @@ def reseal_all(*, batch_size: int = 500) -> tuple[int, int]:
                 key.secret_sealed = encrypt(secret, context=key.access_key_id)
                 key.save(update_fields=["secret_sealed"])
                 resealed += 1
+    sp_resealed, sp_current = _reseal_sp_key()
+    resealed, current = resealed + sp_resealed, current + sp_current
     if resealed:
         event_record(
             action="console:RotateEncryptionKeys",
@@ -38,3 +40,19 @@ def reseal_all(*, batch_size: int = 500) -> tuple[int, int]:
             details={"resealed": resealed, "current": current},
         )
     return resealed, current
+
+
+def _reseal_sp_key() -> tuple[int, int]:
+    """The SAML service provider's private key (federation), if one was made."""
+    from federation.models import ServiceProviderKey
+    from federation.sp_keys import CONTEXT
+
+    with transaction.atomic():
+        row = ServiceProviderKey.objects.select_for_update().filter(pk=1).first()
+        if row is None:
+            return 0, 0
+        if sealed_with_newest(row.key_sealed):
+            return 0, 1
+        row.key_sealed = encrypt(decrypt(row.key_sealed, context=CONTEXT), context=CONTEXT)
+        row.save(update_fields=["key_sealed"])
+        return 1, 0

@@ -91,3 +91,15 @@ class UserSsoSettings(models.Model):
 
     def __str__(self) -> str:
         return f"user SSO of {self.account_id}"
+
+
+class ServiceProviderKey(models.Model):
+    """This installation's SAML service-provider key pair (one row): it signs AuthnRequests and
+    its certificate is published in the SP metadata. The private key is sealed at rest."""
+
+    cert_pem = models.TextField()
+    key_sealed = models.TextField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return f"SAML SP key {self.pk}"

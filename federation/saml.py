@@ -68,12 +68,19 @@ def xmlsec_binary() -> str:
     return found
 
 
-def _sp_config(sp: ServiceProvider, idp_metadata: str) -> Any:
+def _sp_config(
+    sp: ServiceProvider, idp_metadata: str, key_files: tuple[str, str] | None = None
+) -> Any:
+    """pysaml2's SP configuration; with the SP key files it signs its AuthnRequests."""
     from saml2 import BINDING_HTTP_POST
     from saml2.config import SPConfig
 
+    signing: dict[str, Any] = {}
+    if key_files is not None:
+        signing = {"key_file": key_files[0], "cert_file": key_files[1]}
     return SPConfig().load(
         {
+            **signing,
             "entityid": sp.entity_id,
             "xmlsec_binary": xmlsec_binary(),
             "metadata": {"inline": [idp_metadata]},
@@ -86,7 +93,7 @@ def _sp_config(sp: ServiceProvider, idp_metadata: str) -> Any:
                     "want_response_signed": False,
                     "want_assertions_signed": False,
                     "want_assertions_or_response_signed": True,
-                    "authn_requests_signed": False,
+                    "authn_requests_signed": key_files is not None,
                 }
             },
         }

@@ -103,14 +103,20 @@ def sso_start(request: HttpRequest) -> HttpResponse:
 def _authn_request_url(account: Account, metadata: str, idp_entity_id: str) -> str:
     from saml2 import BINDING_HTTP_REDIRECT
     from saml2.client import Saml2Client
+    from saml2.xmldsig import SIG_RSA_SHA256
 
     from federation.saml import _sp_config
+    from federation.sp_keys import key_files
 
-    client = Saml2Client(config=_sp_config(user_sp(account.uid), metadata))
     try:
-        _, info = client.prepare_for_authenticate(
-            entityid=idp_entity_id, relay_state="/console/", binding=BINDING_HTTP_REDIRECT
-        )
+        with key_files() as files:
+            client = Saml2Client(config=_sp_config(user_sp(account.uid), metadata, files))
+            _, info = client.prepare_for_authenticate(
+                entityid=idp_entity_id,
+                relay_state="/console/",
+                binding=BINDING_HTTP_REDIRECT,
+                sigalg=SIG_RSA_SHA256,
+            )
     except Exception as exc:
         raise IamError(
             "SsoUnavailable",
@@ -129,19 +135,27 @@ def sp_metadata(request: HttpRequest, account_uid: str) -> HttpResponse:
 
     if not Account.objects.filter(uid=account_uid).exists():
         return HttpResponse(status=404)
+    from federation.sp_keys import key_files
+
     sp = user_sp(account_uid)
-    config = SPConfig().load(
-        {
-            "entityid": sp.entity_id,
-            "service": {
-                "sp": {
-                    "endpoints": {"assertion_consumer_service": [(sp.acs_url, BINDING_HTTP_POST)]},
-                    "want_assertions_or_response_signed": True,
-                }
-            },
-        }
-    )
-    xml = create_metadata_string(None, config=config)
+    with key_files() as (key_file, cert_file):
+        config = SPConfig().load(
+            {
+                "entityid": sp.entity_id,
+                "key_file": key_file,
+                "cert_file": cert_file,
+                "service": {
+                    "sp": {
+                        "endpoints": {
+                            "assertion_consumer_service": [(sp.acs_url, BINDING_HTTP_POST)]
+                        },
+                        "authn_requests_signed": True,
+                        "want_assertions_or_response_signed": True,
+                    }
+                },
+            }
+        )
+        xml = create_metadata_string(None, config=config)
     return HttpResponse(xml, content_type="application/samlmetadata+xml")
 
 
@@ -181,10 +195,14 @@ def sso_settings(request: HttpRequest) -> HttpResponse:
     }
     form = SsoSettingsForm(request.POST or None, request.FILES or None, initial=initial)
     sp = user_sp(principal.account_uid)
+    from federation.sp_keys import certificate, fingerprint
+
     context = {
         "form": form,
         "sso": sso,
         "sp": sp,
+        "sp_certificate": certificate(),
+        "sp_fingerprint": fingerprint(),
         "metadata_url": request.build_absolute_uri(
             reverse("federation:sp_metadata", args=[principal.account_uid])
         ),

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import base64
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 import time_machine
@@ -196,3 +197,21 @@ def test_login_network_masks_apply_to_sso(tenant, idp, sso):
     assert AuditEvent.objects.filter(
         action="console:Login", details__reason="network_not_allowed"
     ).exists()
+
+
+def test_rotateencryptionkeys_reseals_the_sp_key(db):
+    import io
+
+    from django.core.management import call_command
+    from django.test import override_settings
+
+    from federation.sp_keys import key_files, sp_key
+
+    with override_settings(IAM_ENCRYPTION_KEYS=["old-key-material"]):
+        sp_key()
+    with override_settings(IAM_ENCRYPTION_KEYS=["new-key-material", "old-key-material"]):
+        out = io.StringIO()
+        call_command("rotateencryptionkeys", stdout=out)
+        assert "Re-encrypted 1 secret" in out.getvalue()
+    with override_settings(IAM_ENCRYPTION_KEYS=["new-key-material"]), key_files() as (key, _):
+        assert "PRIVATE KEY" in Path(key).read_text()

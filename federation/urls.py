@@ -15,6 +15,7 @@ urlpatterns = [
     ),
     path("sso/start", views.sso_start, name="sso_start"),
     path("sso/saml-role", role_sso.role_acs, name="role_acs"),
+    path("sso/saml-role/metadata", views.role_sp_metadata, name="role_sp_metadata"),
     path("sso/saml-role/choose", role_sso.role_choose, name="role_choose"),
     path("sso/saml/<str:account_uid>", views.assertion_consumer, name="acs"),
     path("sso/saml/<str:account_uid>/metadata", views.sp_metadata, name="sp_metadata"),

@@ -20,7 +20,7 @@ from accounts.models import Account
 from accounts.preferences import security_preference_of
 from accounts.sessions import console_session_start
 from accounts.stepup import mark_recent_auth, step_up_redirect
-from federation.saml import user_sp
+from federation.saml import ServiceProvider, user_sp
 from federation.user_sso import sso_settings_of, sso_sign_in, user_sso_set
 from policies.guards import allowed, require
 
@@ -128,16 +128,27 @@ def _authn_request_url(account: Account, metadata: str, idp_entity_id: str) -> s
 
 @login_not_required
 def sp_metadata(request: HttpRequest, account_uid: str) -> HttpResponse:
-    """Our SP metadata for the account's IdP administrator."""
+    """Our user-SSO SP metadata for the account's IdP administrator."""
+    if not Account.objects.filter(uid=account_uid).exists():
+        return HttpResponse(status=404)
+    return _metadata_response(user_sp(account_uid))
+
+
+@login_not_required
+def role_sp_metadata(request: HttpRequest) -> HttpResponse:
+    """Our role-SSO SP metadata (one per installation)."""
+    from federation.saml import role_sp
+
+    return _metadata_response(role_sp())
+
+
+def _metadata_response(sp: ServiceProvider) -> HttpResponse:
     from saml2 import BINDING_HTTP_POST
     from saml2.config import SPConfig
     from saml2.metadata import create_metadata_string
 
-    if not Account.objects.filter(uid=account_uid).exists():
-        return HttpResponse(status=404)
     from federation.sp_keys import key_files
 
-    sp = user_sp(account_uid)
     with key_files() as (key_file, cert_file):
         config = SPConfig().load(
             {

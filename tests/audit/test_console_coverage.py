@@ -73,6 +73,7 @@ READS = {
     "housekeeping:worker_health": "/console/worker/",
     "federation:sso_start": "/console/sso/start",
     "federation:provider_list": "/console/identity-providers/",
+    "federation:role_sp_metadata": "/console/sso/saml-role/metadata",
     "federation:sp_metadata": "/console/sso/saml/0000000000000000/metadata",
 }
 

@@ -203,3 +203,10 @@ def test_login_network_masks_apply_to_role_sso(idp, setup, tenant):
         "/console/sso/saml-role", {"SAMLResponse": assertion(idp, setup, "reader")}
     )
     assert response.status_code == 401 and b"not allowed from your network" in response.content
+
+
+def test_role_sp_metadata_is_published(db):
+    response = Client().get("/console/sso/saml-role/metadata")
+    assert response.status_code == 200
+    assert role_sp().acs_url in response.content.decode()
+    assert "X509Certificate" in response.content.decode()

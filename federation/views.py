@@ -147,11 +147,17 @@ def _metadata_response(sp: ServiceProvider) -> HttpResponse:
     from saml2.config import SPConfig
     from saml2.metadata import create_metadata_string
 
+    from federation.saml import xmlsec_binary
     from federation.sp_keys import key_files
 
+    try:
+        xmlsec = xmlsec_binary()
+    except IamError as exc:  # a clear answer instead of a 500
+        return HttpResponse(exc.message, status=503, content_type="text/plain")
     with key_files() as (key_file, cert_file):
         config = SPConfig().load(
             {
+                "xmlsec_binary": xmlsec,
                 "entityid": sp.entity_id,
                 "key_file": key_file,
                 "cert_file": cert_file,

@@ -48,6 +48,8 @@ OTHER_MUTATIONS = {
     "federation:role_acs": "console:RoleSSO",
     "federation:role_choose": "console:RoleSSO",
 }
+# The ones that need a SAML identity provider (xmlsec1), driven in their own test.
+SAML_MUTATIONS = {"federation:acs", "federation:role_acs", "federation:role_choose"}
 # Pages that only read; a POST to them must change nothing.
 READS = {
     "accounts:overview": "/console/",
@@ -114,7 +116,11 @@ def test_every_console_url_is_classified():
 
 def test_reads_change_nothing(world):
     client = client_for(world["admin"])
+    import shutil
+
     for name, url in READS.items():
+        if name == "federation:role_sp_metadata" and not shutil.which("xmlsec1"):
+            continue  # answers 503 "install xmlsec1" by design (tested in test_provider_api)
         before = snapshot(world["tenant"])
         last = AuditEvent.objects.order_by("-id").values_list("id", flat=True).first()
         response = client.post(url, {"name": "x", "reason": "x"})
@@ -244,10 +250,21 @@ def test_every_other_mutation_writes_its_event(world):
             {"old_password": PASSWORD, "new_password": new, "confirm_password": new},
         ),
     )
-    from federation.saml import user_sp
+    assert rec.done == set(OTHER_MUTATIONS) - SAML_MUTATIONS
+
+
+@pytest.mark.saml
+def test_every_sso_mutation_writes_its_event(world):
+    import json as _json
+
+    from federation.saml import ROLE_ATTRIBUTE, role_sp, user_sp
+    from federation.services import saml_provider_create
     from federation.user_sso import user_sso_set
+    from roles.services import role_update
     from tests.federation.saml_idp import TestSamlIdp
 
+    tenant = world["tenant"]
+    rec = Recorder()
     idp = TestSamlIdp()
     user_sso_set(actor=tenant.root_principal, enabled=True, metadata=idp.metadata)
     sso_response = idp.response(user_sp(tenant.account.uid), subject="bob")
@@ -257,11 +274,6 @@ def test_every_other_mutation_writes_its_event(world):
             f"/console/sso/saml/{tenant.account.uid}", {"SAMLResponse": sso_response}
         ),
     )
-    import json as _json
-
-    from federation.saml import ROLE_ATTRIBUTE, role_sp
-    from federation.services import saml_provider_create
-    from roles.services import role_update
 
     provider = saml_provider_create(
         actor=tenant.root_principal, name="corp-roles", metadata=idp.metadata
@@ -291,4 +303,4 @@ def test_every_other_mutation_writes_its_event(world):
             "/console/sso/saml-role/choose", {"choice": f"{provider.pk}:{role.pk}"}
         ),
     )
-    assert rec.done == set(OTHER_MUTATIONS)
+    assert rec.done == SAML_MUTATIONS

@@ -17,7 +17,7 @@ from tests.browser.conftest import ARTIFACTS
 from tests.conftest import make_tenant
 from tests.federation.saml_idp import TestSamlIdp
 
-pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+pytestmark = [pytest.mark.browser, pytest.mark.saml, pytest.mark.django_db(transaction=True)]
 
 
 def serve_idp(holder: dict, sp, subject: str) -> ThreadingHTTPServer:

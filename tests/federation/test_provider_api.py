@@ -235,3 +235,20 @@ def test_user_sso_settings_through_the_api(keys, tenant):
         keys["outsider"].v3("GetUserSsoSettings", IMS).json()["UserSsoSettings"]["SsoEnabled"]
         is False
     )
+
+
+def test_without_xmlsec1_saml_pages_say_so_instead_of_failing(tenant, monkeypatch, settings):
+    from django.test import Client
+
+    from federation.saml import xmlsec_binary
+
+    settings.IAM_SAML_XMLSEC = ""
+    xmlsec_binary.cache_clear()
+    monkeypatch.setattr("shutil.which", lambda name: None)
+    try:
+        response = Client().get("/console/sso/saml-role/metadata")
+        assert response.status_code == 503 and b"apt-get install xmlsec1" in response.content
+        acs = Client().post("/console/sso/saml-role", {"SAMLResponse": "PHg+PC94Pg=="})
+        assert acs.status_code < 500 or b"xmlsec1" in acs.content
+    finally:
+        xmlsec_binary.cache_clear()

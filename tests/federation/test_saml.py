@@ -21,7 +21,7 @@ from roles.services import role_create
 from sts.models import StsSession
 from tests.federation.saml_idp import TestSamlIdp
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.saml]
 
 
 @pytest.fixture(scope="module")

@@ -21,7 +21,7 @@ from tests.conftest import PASSWORD
 from tests.federation.saml_idp import TestSamlIdp
 from tests.test_view_matrix import client_for
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.saml]
 
 
 @pytest.fixture(scope="module")

@@ -15,7 +15,7 @@ from tests.conftest import make_tenant, system_policy
 from tests.federation.saml_idp import TestSamlIdp
 from tests.sdk.test_sts_sdk import ram_with
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.saml]
 
 
 def test_tea_sdk_assume_role_with_saml_then_ram(live_server, settings):

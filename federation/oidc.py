@@ -13,9 +13,8 @@ import hashlib
 import json
 import re
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
-from django.core.cache import cache
 from django.utils import timezone
 
 from accounts.errors import IamError, InvalidParameter
@@ -24,6 +23,7 @@ from federation.models import OIDCProvider
 from policies.engine import Effect
 from policies.principal import Principal, RequestMeta
 from roles.trust import parse_trust_policy, trust_decision
+from singleuse.services import OIDC_TOKEN, use_once
 from sts import services as sts
 from sts.services import Credentials
 
@@ -137,16 +137,11 @@ def verify_token(provider: OIDCProvider, token: str, now: datetime) -> OidcIdent
     )
 
 
-def _accept_once(provider: OIDCProvider, identity: OidcIdentity, now: datetime) -> None:
-    """Each token buys one session: remembered until it expires (fails closed)."""
-    ttl = max(60, int(identity.expires_at.timestamp() - now.timestamp()) + LEEWAY)
-    try:
-        fresh = cache.add(f"oidc-token:{provider.pk}:{identity.token_digest}", 1, timeout=ttl)
-    except Exception as exc:
-        raise IamError(
-            "ServiceUnavailable", "The token store is unavailable; try again.", status=503
-        ) from exc
-    if not fresh:
+def _accept_once(identity: OidcIdentity) -> None:
+    """Each token buys one session: a durable record per token until it expires (plus the
+    leeway), whichever provider or account it is presented to (fails closed)."""
+    valid_until = identity.expires_at + timedelta(seconds=LEEWAY)
+    if not use_once(OIDC_TOKEN, "", identity.token_digest, valid_until=valid_until):
         raise OidcRejected(
             "AuthenticationFail.OIDCToken.Invalid",
             "This OIDC token was already used; get a new one from the identity provider.",
@@ -239,7 +234,7 @@ def assume_role_with_oidc(
             f"the trust policy of {role.arn} doesn't trust this provider and token.",
             status=403,
         )
-    _accept_once(provider, identity, now)
+    _accept_once(identity)
     creds = sts._issue(
         actor,
         role,

@@ -100,7 +100,7 @@ def role_acs(request: HttpRequest) -> HttpResponse:
                 "AuthenticationFail.NetworkNotAllowed",
                 f"Console sign-in is not allowed from your network ({meta.source_ip}).",
             )
-        accept_once("role-console", identity)
+        accept_once(identity)
     except IamError as exc:
         return _failed(request, exc)
     for provider in {p.pk: p for p, _ in choices}.values():
@@ -185,7 +185,7 @@ def role_choose(request: HttpRequest) -> HttpResponse:
             meta=meta,
             duration=None,
             action="console:RoleSSO",
-            replay_scope="role-console-issue",
+            consume=False,
         )
     except IamError as exc:
         request.session.pop(PENDING, None)

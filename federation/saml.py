@@ -13,15 +13,15 @@ import base64
 import binascii
 import shutil
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from functools import cache
 from typing import Any
 
 from django.conf import settings
-from django.core.cache import cache as shared_cache
 from django.utils import timezone
 
 from accounts.errors import IamError, InvalidParameter
+from singleuse.services import SAML_ASSERTION, use_once
 
 ROLE_ATTRIBUTE = "https://www.aliyun.com/SAML-Role/Attributes/Role"
 SESSION_ATTRIBUTE = "https://www.aliyun.com/SAML-Role/Attributes/RoleSessionName"
@@ -231,17 +231,14 @@ def _attributes(assertion: Any, ava: dict[str, Any]) -> dict[str, list[str]]:
     return found
 
 
-def accept_once(scope: str, identity: SamlIdentity) -> None:
-    """An assertion is accepted once (remembered until it expires, plus the skew)."""
-    ttl = max(60, int(identity.not_on_or_after.timestamp() - timezone.now().timestamp()))
-    ttl += CLOCK_SKEW_SECONDS
-    try:
-        fresh = shared_cache.add(f"saml-assertion:{scope}:{identity.assertion_id}", 1, timeout=ttl)
-    except Exception as exc:
-        raise IamError(
-            "ServiceUnavailable", "The assertion store is unavailable; try again.", status=503
-        ) from exc
-    if not fresh:
+def accept_once(identity: SamlIdentity) -> None:
+    """An assertion is accepted once, whichever path presents it (AssumeRoleWithSAML, console
+    role SSO, user SSO): one durable record per issuer and assertion id, kept until the
+    assertion expires plus the skew."""
+    valid_until = identity.not_on_or_after + timedelta(seconds=CLOCK_SKEW_SECONDS)
+    if not use_once(
+        SAML_ASSERTION, identity.issuer, identity.assertion_id, valid_until=valid_until
+    ):
         raise SamlRejected(
             "AuthenticationFail.SAMLAssertion.Invalid",
             "This SAML assertion was already used; sign in at the identity provider again.",

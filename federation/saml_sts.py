@@ -123,9 +123,10 @@ def issue_for_assertion(
     duration: int | None,
     policy: str = "",
     action: str = "sts:AssumeRoleWithSAML",
-    replay_scope: str = "role",
+    consume: bool = True,
 ) -> Credentials:
-    """The checks every role-SSO path shares: granted, trusted, fresh; then issue."""
+    """The checks every role-SSO path shares: granted, trusted, fresh; then issue. Console role
+    SSO consumed the assertion when it was posted (`consume=False` for its second step)."""
     actor = saml_principal(provider, identity, meta)
     details = {
         "issuer": identity.issuer,
@@ -168,7 +169,8 @@ def issue_for_assertion(
     seconds = sts._duration(actor, role, duration)
     canonical_policy = sts._session_policy(policy)
     session_name = session_name_of(identity)
-    accept_once(f"{replay_scope}:{provider.pk}", identity)
+    if consume:
+        accept_once(identity)
     return sts._issue(
         actor, role, session_name, seconds, canonical_policy, action=action, extra=details
     )

@@ -147,7 +147,7 @@ def sso_sign_in(*, account_uid: str, encoded: str, meta: RequestMeta) -> SsoSign
         if identity.issuer != sso.idp_entity_id:
             raise SamlRejected("AuthenticationFail.SAMLAssertion.Invalid", "Unknown issuer.")
         name = _login_name(sso, account, identity)
-        accept_once(f"user:{account.pk}", identity)
+        accept_once(identity)
     except SamlRejected as exc:
         _refuse(account, meta, exc.code, exc.message)
         raise

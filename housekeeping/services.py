@@ -39,7 +39,7 @@ def prune_console_sessions() -> int:
 
 
 def prune_database_cache() -> int:
-    """Expired rows of the database cache (the nonce store of the embedded default)."""
+    """Expired rows of the database cache of the embedded default (caching only)."""
     if "DatabaseCache" not in settings.CACHES["default"]["BACKEND"]:
         return 0
     from django.db import connection

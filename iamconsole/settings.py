@@ -76,6 +76,7 @@ INSTALLED_APPS = [
     "audit",
     "sts",
     "housekeeping",
+    "singleuse",
     "federation",
     "openapi",
 ]
@@ -135,7 +136,14 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
             "transaction_mode": "IMMEDIATE",
         }
     )
-    DATABASES["default"]["TEST"] = {"NAME": str(BASE_DIR / "var" / "test.sqlite3")}
+    DATABASES["default"]["TEST"] = {
+        "NAME": str(BASE_DIR / "var" / f"test{os.environ.get('IAM_TEST_DB_SUFFIX', '')}.sqlite3")
+    }
+elif os.environ.get("IAM_TEST_DB_SUFFIX"):
+    # Several suites side by side on one PostgreSQL server: one test database each.
+    DATABASES["default"]["TEST"] = {
+        "NAME": f"test_{DATABASES['default']['NAME']}{os.environ['IAM_TEST_DB_SUFFIX']}"
+    }
 
 REDIS_URL = os.environ.get("REDIS_URL", "")
 if REDIS_URL:
@@ -159,13 +167,14 @@ else:
 CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL") or REDIS_URL or "filesystem://"
 if CELERY_BROKER_URL == "filesystem://":
     _celery_dir = Path(os.environ.get("IAM_CELERY_DIR", str(BASE_DIR / "var" / "celery")))
-    for _folder in ("queue", "processed"):
+    for _folder in ("queue", "processed", "control"):
         (_celery_dir / _folder).mkdir(parents=True, exist_ok=True)
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         "data_folder_in": str(_celery_dir / "queue"),
         "data_folder_out": str(_celery_dir / "queue"),
         "processed_folder": str(_celery_dir / "processed"),
         "store_processed": False,
+        "control_folder": str(_celery_dir / "control"),
     }
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_ACKS_LATE = True

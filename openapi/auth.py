@@ -1,8 +1,8 @@
 """Authenticate a signed request to a Principal: V1 (HMAC-SHA1) or V3 (ACS3-HMAC-SHA256).
 
 Order: the AccessKey must exist; the signature must match; then the key must be active; then
-the timestamp must be within ±15 minutes and the nonce unused (remembered 31 minutes through
-the cache, Redis in production; if the cache fails, the request fails closed).
+the timestamp must be within ±15 minutes and the nonce unused (a durable record in the
+database's single-use store for 31 minutes; if the store fails, the request fails closed).
 """
 
 from __future__ import annotations
@@ -13,7 +13,6 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from urllib.parse import parse_qsl
 
-from django.core.cache import cache
 from django.http import HttpRequest
 from django.utils import timezone
 
@@ -22,6 +21,7 @@ from accounts.selectors import KeyRecord, access_key_record
 from openapi import signature
 from openapi.errors import ApiError, signature_mismatch
 from policies.principal import Principal, RequestMeta
+from singleuse.services import NONCE, use_once
 from sts.selectors import StsRecord, sts_record
 from sts.service_principals import ServiceRecord, service_record
 
@@ -215,13 +215,6 @@ def _remember_nonce(access_key_id: str, nonce: str) -> None:
         raise ApiError("MissingSignatureNonce", "SignatureNonce is mandatory for this action.")
     if len(nonce) > 128:
         raise ApiError("InvalidSignatureNonce", "Specified signature nonce is too long.")
-    digest = hashlib.sha256(f"{access_key_id}\n{nonce}".encode()).hexdigest()
-    try:
-        fresh = cache.add(f"nonce:{digest}", 1, timeout=NONCE_TTL)
-    except Exception as exc:  # the nonce store is down: fail closed
-        logger.error("nonce store unavailable: %s", exc)
-        raise ApiError(
-            "ServiceUnavailable", "The request can't be verified right now.", status=503
-        ) from exc
-    if not fresh:
+    valid_until = timezone.now() + timedelta(seconds=NONCE_TTL)
+    if not use_once(NONCE, access_key_id, nonce, valid_until=valid_until):
         raise ApiError("SignatureNonceUsed", "Specified signature nonce was used already.")

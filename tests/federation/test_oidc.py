@@ -143,6 +143,20 @@ def test_a_token_is_accepted_once(setup, idp):
     assert StsSession.objects.count() == 1
 
 
+def test_a_used_token_stays_used_when_the_cache_forgets(setup, idp):
+    """The record is durable: a culled, flushed or restarted cache can't bring a token back."""
+    from django.core.cache import cache
+
+    token = idp.token()
+    assert exchange(setup, token)[0] == 200
+    for i in range(1_000):  # past the database cache's MAX_ENTRIES: it culls
+        cache.set(f"filler:{i}", i)
+    cache.clear()
+    status, body = exchange(setup, token)
+    assert (status, body["Code"]) == (401, "AuthenticationFail.OIDCToken.Invalid")
+    assert StsSession.objects.count() == 1
+
+
 def test_an_old_token_is_refused_by_the_issuance_limit(setup, idp):
     token = idp.token(exp=int(timezone.now().timestamp()) + 48 * 3600)
     with time_machine.travel(timezone.now() + timezone.timedelta(hours=13)):

@@ -11,6 +11,7 @@ from django.test import Client
 
 from accounts.models import AccessKey, User
 from openapi.signature import v1_signature, v1_string_to_sign
+from singleuse.services import StoreUnavailable
 from tests.openapi.conftest import Api, now
 
 pytestmark = pytest.mark.django_db
@@ -153,7 +154,7 @@ def test_unknown_action_and_plain_requests_get_json(api):
 
 
 def test_nonce_store_failure_fails_closed(api):
-    with mock.patch("openapi.auth.cache.add", side_effect=ConnectionError("redis down")):
+    with mock.patch("openapi.auth.use_once", side_effect=StoreUnavailable()):
         response = api.v1("ListUsers")
     assert response.status_code == 503 and response.json()["Code"] == "ServiceUnavailable"
 

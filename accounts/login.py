@@ -1,8 +1,10 @@
 """Console sign-in: resolve the login name, check the password under the account's lock rules,
 step-up re-authentication, and the audit events of all three.
 
-Every failure gets the same message; an unknown user still costs a hash; a locked user is
-refused before hashing; failure counters are updated atomically in single UPDATE statements.
+Every failure gets the same message and costs one password hash: an unknown or locked user is
+checked against a dummy hash (never its own), so neither the answer nor its timing tells who
+exists; every failure counts toward the per-address limit; failure counters are updated
+atomically in single UPDATE statements.
 """
 
 from __future__ import annotations
@@ -58,9 +60,11 @@ def resolve_login(identifier: str) -> User | None:
 
 
 def _burn_hash_time(password: str) -> None:
-    """Run the hasher for unknown users so timing does not reveal who exists."""
+    """Run the hasher for unknown or locked users so timing does not reveal who exists."""
     from django.contrib.auth.hashers import check_password, make_password
 
+    if len(password) > settings.IAM_PASSWORD_MAX_LENGTH:
+        return  # refused before hashing for known users too
     if not _DUMMY_HASH:
         _DUMMY_HASH.append(make_password(secrets.token_urlsafe(16)))
     check_password(password, _DUMMY_HASH[0])
@@ -161,14 +165,10 @@ def login_attempt(*, identifier: str, password: str, meta: RequestMeta) -> Login
         return LoginResult(None, LOGIN_FAILED)
     user = resolve_login(identifier)
     if user is None or not user.console_access:
-        _count_ip_failure(meta)
-        _burn_hash_time(password)
         reason = "unknown_user" if user is None else "no_console_access"
-        _login_event(user, meta, "error", reason, identifier)
-        return LoginResult(None, LOGIN_FAILED)
+        return _refuse_unchecked(user, meta, password, reason, identifier)
     if (user.locked_until and user.locked_until > now) or not reserve_attempt(user, now):
-        _login_event(user, meta, "error", "locked", identifier)
-        return LoginResult(None, LOGIN_FAILED)
+        return _refuse_unchecked(user, meta, password, "locked", identifier)
     if len(password) > settings.IAM_PASSWORD_MAX_LENGTH or not user.check_password(password):
         _count_ip_failure(meta)
         limit = policy_of(user).max_login_attempts
@@ -198,6 +198,16 @@ def login_attempt(*, identifier: str, password: str, meta: RequestMeta) -> Login
         clear_failures(user)  # with MFA, only the second factor completes the sign-in
     _login_event(user, meta, "success", "", identifier)
     return LoginResult(user, must_change_password=expired or user.password_reset_required)
+
+
+def _refuse_unchecked(
+    user: User | None, meta: RequestMeta, password: str, reason: str, identifier: str
+) -> LoginResult:
+    """Refuse without checking the user's password, at the cost and count of a wrong one."""
+    _count_ip_failure(meta)
+    _burn_hash_time(password)
+    _login_event(user, meta, "error", reason, identifier)
+    return LoginResult(None, LOGIN_FAILED)
 
 
 def _password_login_allowed(user: User) -> bool:

@@ -12,7 +12,8 @@ from django.db import connection
 from django.utils import timezone
 
 from accounts.errors import InvalidParameter
-from accounts.login import LOGIN_FAILED, login_attempt
+from accounts.hashers import IamArgon2PasswordHasher
+from accounts.login import LOGIN_FAILED, ip_blocked, login_attempt
 from accounts.models import PasswordPolicy, User
 from accounts.services import login_profile_set, password_change, password_policy_set
 from audit.models import AuditEvent
@@ -70,7 +71,7 @@ def test_lock_after_max_attempts_and_lock_checked_before_hashing(plain):
     with mock.patch.object(User, "check_password") as check:
         result = attempt("plain@acme.iam.localhost")  # the right password
     assert result.user is None and result.message == LOGIN_FAILED
-    check.assert_not_called()
+    check.assert_not_called()  # the user's own hash is never checked while locked
     reasons = list(
         AuditEvent.objects.filter(action="console:Login").values_list("details__reason", flat=True)
     )
@@ -207,3 +208,36 @@ def test_concurrent_failures_cannot_exceed_the_limit(tenant):
     assert reasons.count("locked") == 7
     user.refresh_from_db()
     assert user.locked_until is not None
+
+
+def _verify_calls(identifier: str, password: str = PASSWORD) -> int:
+    with mock.patch.object(
+        IamArgon2PasswordHasher, "verify", autospec=True, return_value=False
+    ) as verify:
+        assert attempt(identifier, password).message == LOGIN_FAILED
+    return verify.call_count
+
+
+def test_locked_and_unknown_users_cost_one_hash_like_a_wrong_password(tenant, plain):
+    """Same cost for every failure: a locked user runs the hasher (against a dummy hash) just
+    like an unknown user and a wrong password, so timing tells no one who exists."""
+    tenant.make_user("robot", console=False)
+    for _ in range(5):
+        attempt("plain@acme.iam.localhost", "bad")
+    plain.refresh_from_db()
+    assert plain.locked_until is not None
+    assert _verify_calls("plain@acme.iam.localhost") == 1  # locked, right password
+    assert _verify_calls("ghost@acme.iam.localhost") == 1  # unknown
+    assert _verify_calls("robot@acme.iam.localhost") == 1  # no console access
+    other = tenant.make_user("other")
+    assert _verify_calls(f"{other.name}@acme.iam.localhost", "wrong") == 1  # wrong password
+
+
+def test_attempts_on_a_locked_user_count_toward_the_address_limit(plain, settings):
+    for _ in range(5):
+        attempt("plain@acme.iam.localhost", "bad")
+    settings.IAM_LOGIN_FAILURES_PER_IP = 7
+    attempt("plain@acme.iam.localhost")  # locked: the 6th failure from this address
+    assert not ip_blocked(META)
+    attempt("plain@acme.iam.localhost")  # locked: the 7th
+    assert ip_blocked(META)

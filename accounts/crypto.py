@@ -3,12 +3,17 @@
 The setting lists keys newest first. Each stored value names the key that sealed it, so old
 keys keep decrypting until `rotateencryptionkeys` has re-sealed everything with the newest.
 AccessKey secrets can't be hashed: verifying an HMAC signature needs the secret itself.
+
+Bearer secrets (STS tokens, recovery codes) are kept as keyed digests under SECRET_KEY; they are
+checked against SECRET_KEY then each of SECRET_KEY_FALLBACKS, so rotating the key doesn't
+invalidate them until the old key leaves the fallbacks.
 """
 
 from __future__ import annotations
 
 import base64
 import hashlib
+import hmac
 import os
 from functools import lru_cache
 
@@ -16,6 +21,7 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from django.conf import settings
+from django.utils.crypto import salted_hmac
 
 PREFIX = "aesgcm1"
 
@@ -65,3 +71,22 @@ def decrypt(stored: str, *, context: str) -> str:
 
 def sealed_with_newest(stored: str) -> bool:
     return stored.split(":", 2)[1:2] == [_keys()[0][0]]
+
+
+def keyed_digest(purpose: str, value: str) -> str:
+    """HMAC-SHA256 of `value` under the current SECRET_KEY, domain-separated by `purpose`."""
+    return salted_hmac(purpose, value, algorithm="sha256").hexdigest()
+
+
+def keyed_digests(purpose: str, value: str) -> list[str]:
+    """The digests of `value` under SECRET_KEY then each of SECRET_KEY_FALLBACKS."""
+    keys = [settings.SECRET_KEY, *settings.SECRET_KEY_FALLBACKS]
+    return [salted_hmac(purpose, value, secret=k, algorithm="sha256").hexdigest() for k in keys]
+
+
+def keyed_digest_matches(purpose: str, value: str, stored: str) -> bool:
+    """Whether `stored` is the digest of `value` under the current or a fallback key."""
+    found = False
+    for digest in keyed_digests(purpose, value):
+        found |= hmac.compare_digest(digest, stored)  # no early exit: same cost either way
+    return found

@@ -11,15 +11,12 @@
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import io
 import secrets
 from typing import Any
 
 import qrcode
 import qrcode.image.svg
-from django.conf import settings
 from django.core import signing
 from django.db import transaction
 from django.db.models import F
@@ -27,6 +24,7 @@ from django.utils import timezone
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from accounts.crypto import keyed_digest, keyed_digests
 from accounts.errors import Conflict, InvalidParameter
 from accounts.login import record_failure
 from accounts.models import User
@@ -37,6 +35,7 @@ from policies.authorization import authorize
 from policies.principal import Principal
 
 RECOVERY_CODE_COUNT = 10
+RECOVERY_CODE_PURPOSE = "recovery-codes:"
 TICKET_COOKIE = "iam_mfa_ticket"
 TICKET_SALT = "iamconsole.mfa-ticket"
 TICKET_DAYS = 7
@@ -139,9 +138,16 @@ def enrollment_confirm(*, actor: Principal, user: User, code: str) -> list[str]:
 
 def _code_digest(code: str) -> str:
     """A keyed digest that fits django-otp's 16-character token column."""
-    normalized = code.strip().lower().replace("-", "").replace(" ", "")
-    key = hashlib.sha256(b"recovery-codes:" + settings.SECRET_KEY.encode()).digest()
-    return hmac.new(key, normalized.encode(), hashlib.sha256).hexdigest()[:16]
+    return keyed_digest(RECOVERY_CODE_PURPOSE, _normalized(code))[:16]
+
+
+def _code_digests(code: str) -> list[str]:
+    """The digest under SECRET_KEY, then under each of SECRET_KEY_FALLBACKS."""
+    return [digest[:16] for digest in keyed_digests(RECOVERY_CODE_PURPOSE, _normalized(code))]
+
+
+def _normalized(code: str) -> str:
+    return code.strip().lower().replace("-", "").replace(" ", "")
 
 
 def _new_code() -> str:
@@ -213,7 +219,7 @@ def _use_recovery_code(user: User, code: str) -> StaticDevice | None:
     allowed, _ = static.verify_is_allowed()
     if not allowed:
         return None
-    deleted, _ = StaticToken.objects.filter(device=static, token=_code_digest(code)).delete()
+    deleted, _ = StaticToken.objects.filter(device=static, token__in=_code_digests(code)).delete()
     if deleted:
         static.throttle_reset()
         return static

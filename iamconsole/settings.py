@@ -35,6 +35,8 @@ _DEV_ONLY_SECRET = "dev-only-insecure-secret-key-never-use-in-production-0123456
 _DEV_ONLY_ENCRYPTION_KEY = "ZGV2LW9ubHktZW5jcnlwdGlvbi1rZXktMzItYnl0ZXM="  # 32 bytes, dev only
 
 SECRET_KEY = os.environ.get("SECRET_KEY", "")
+# Former SECRET_KEYs, still accepted while what they signed or digested ages out.
+SECRET_KEY_FALLBACKS = env_list("SECRET_KEY_FALLBACKS")
 IAM_ENCRYPTION_KEYS = env_list("IAM_ENCRYPTION_KEYS")
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS")
 

@@ -16,7 +16,7 @@ from policies.engine import ParsedPolicy, parse_policy
 from policies.principal import Principal, RequestMeta
 from roles.models import Role
 from sts.models import StsSession
-from sts.services import token_digest
+from sts.services import token_matches
 
 
 @lru_cache(maxsize=1024)
@@ -57,13 +57,11 @@ class StsRecord:
 
     def check(self, token: str | None) -> None:
         """The token must be this key's, unexpired and unrevoked — checked at every call."""
-        import hmac
-
         if not token:
             raise IamError(
                 "MissingSecurityToken", "SecurityToken is mandatory for STS credentials."
             )
-        if not hmac.compare_digest(token_digest(token), self.token_digest):
+        if not token_matches(token, self.token_digest):
             raise IamError(
                 "InvalidSecurityToken.MismatchWithAccessKey",
                 "The SecurityToken does not belong to this AccessKeyId.",

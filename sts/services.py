@@ -7,8 +7,6 @@ depends on a worker running.
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import re
 import secrets
 import string
@@ -16,11 +14,10 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from accounts.crypto import encrypt
+from accounts.crypto import encrypt, keyed_digest, keyed_digest_matches
 from accounts.errors import IamError, InvalidParameter, NotFound
 from audit.services import event_record
 from policies.authorization import authorize
@@ -48,9 +45,17 @@ class Credentials:
     token: str
 
 
+TOKEN_DIGEST_PURPOSE = "sts-token:"
+
+
 def token_digest(token: str) -> str:
-    key = hashlib.sha256(b"sts-token:" + settings.SECRET_KEY.encode()).digest()
-    return hmac.new(key, token.encode(), hashlib.sha256).hexdigest()
+    """The stored form of a SecurityToken: keyed with the current SECRET_KEY."""
+    return keyed_digest(TOKEN_DIGEST_PURPOSE, token)
+
+
+def token_matches(token: str, stored: str) -> bool:
+    """Whether `token` is the one digested as `stored`, under SECRET_KEY or a fallback."""
+    return keyed_digest_matches(TOKEN_DIGEST_PURPOSE, token, stored)
 
 
 def _find_role(role_arn: str) -> Role:

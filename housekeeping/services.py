@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
@@ -12,6 +12,10 @@ from django.contrib.sessions.models import Session
 from django.utils import timezone
 
 from housekeeping.models import TaskRun
+
+# A run still `running` past this bound was killed mid-way (worker stopped, OOM, deploy).
+STALE_RUN_ERROR = "did not finish (worker stopped?)"
+STALE_RUN_FLOOR = timedelta(hours=1)
 
 
 @contextmanager
@@ -50,6 +54,32 @@ def prune_database_cache() -> int:
         return cursor.rowcount
 
 
+def stale_after(task: str) -> timedelta:
+    """How long a run of `task` may stay `running`: twice its beat interval, at least an hour."""
+    for entry in settings.CELERY_BEAT_SCHEDULE.values():
+        if entry["task"] == task:
+            interval = timedelta(seconds=2 * float(entry["schedule"]))  # type: ignore[arg-type]
+            return max(interval, STALE_RUN_FLOOR)
+    return STALE_RUN_FLOOR
+
+
+def is_stale(run: TaskRun, now: datetime) -> bool:
+    return run.outcome == TaskRun.Outcome.RUNNING and now - run.started_at > stale_after(run.task)
+
+
+def fail_stale_runs() -> int:
+    """Mark runs that never finished as failed, so the health page stops showing them running."""
+    now = timezone.now()
+    stale = [
+        run.pk
+        for run in TaskRun.objects.filter(outcome=TaskRun.Outcome.RUNNING)
+        if is_stale(run, now)
+    ]
+    return TaskRun.objects.filter(pk__in=stale, outcome=TaskRun.Outcome.RUNNING).update(
+        finished_at=now, outcome=TaskRun.Outcome.ERROR, details={"error": STALE_RUN_ERROR}
+    )
+
+
 def prune_task_runs(keep_days: int = 14) -> int:
     deleted, _ = TaskRun.objects.filter(
         started_at__lt=timezone.now() - timedelta(days=keep_days)
@@ -72,6 +102,8 @@ def health() -> list[dict[str, Any]]:
                 "interval": int(interval),
                 "last": last,
                 "stale": stale,
+                # Killed mid-way and not yet failed by housekeeping: shown failed all the same.
+                "unfinished": STALE_RUN_ERROR if last and is_stale(last, now) else "",
             }
         )
     return rows

@@ -1,4 +1,5 @@
-"""Periodic housekeeping: console sessions, single-use records, cache rows, old run rows."""
+"""Periodic housekeeping: console sessions, single-use records, cache rows, task runs that
+never finished, old run rows."""
 
 from celery import shared_task
 
@@ -12,5 +13,6 @@ def housekeeping() -> dict:
         details["console_sessions"] = services.prune_console_sessions()
         details["cache_rows"] = services.prune_database_cache()
         details["single_use_records"] = purge_expired()
+        details["stale_task_runs"] = services.fail_stale_runs()
         details["task_runs"] = services.prune_task_runs()
     return details

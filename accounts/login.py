@@ -123,22 +123,34 @@ def clear_failures(user: User) -> None:
     )
 
 
+class SignInUnavailable(Exception):
+    """The per-address throttle's store (the cache) can't be reached: refuse, never check a
+    password unthrottled."""
+
+
 def _ip_key(meta: RequestMeta) -> str:
     return f"login-failures-ip:{meta.source_ip or 'unknown'}"
 
 
 def ip_blocked(meta: RequestMeta) -> bool:
     """Too many failed sign-ins from this address in the last hour, across all users."""
-    return (cache.get(_ip_key(meta)) or 0) >= settings.IAM_LOGIN_FAILURES_PER_IP
+    try:
+        failures = cache.get(_ip_key(meta)) or 0
+    except Exception as exc:  # any backend's outage (Redis, database cache)
+        raise SignInUnavailable(type(exc).__name__) from exc
+    return failures >= settings.IAM_LOGIN_FAILURES_PER_IP
 
 
 def _count_ip_failure(meta: RequestMeta) -> None:
     key = _ip_key(meta)
-    if not cache.add(key, 1, timeout=3600):
-        try:
-            cache.incr(key)
-        except ValueError:  # expired between add and incr
-            cache.add(key, 1, timeout=3600)
+    try:
+        if not cache.add(key, 1, timeout=3600):
+            try:
+                cache.incr(key)
+            except ValueError:  # expired between add and incr
+                cache.add(key, 1, timeout=3600)
+    except Exception as exc:
+        raise SignInUnavailable(type(exc).__name__) from exc
 
 
 def network_allowed(user: User, meta: RequestMeta) -> bool:
@@ -158,9 +170,16 @@ def address_allowed(account_id: int, meta: RequestMeta) -> bool:
 
 
 def login_attempt(*, identifier: str, password: str, meta: RequestMeta) -> LoginResult:
-    """Check a console login. Every failure gets the same message; each is audited."""
+    """Check a console login. Every failure gets the same message; each is audited.
+
+    Raises SignInUnavailable when the per-address throttle can't be read or updated."""
     now = timezone.now()
-    if ip_blocked(meta):
+    try:
+        blocked = ip_blocked(meta)
+    except SignInUnavailable:
+        _login_event(None, meta, "error", "throttle_unavailable", identifier)
+        raise
+    if blocked:
         _login_event(None, meta, "error", "ip_rate_limited", identifier)
         return LoginResult(None, LOGIN_FAILED)
     user = resolve_login(identifier)

@@ -23,6 +23,10 @@ from accounts.sessions import console_session_end, console_session_start
 from accounts.stepup import mark_recent_auth
 
 PENDING_KEY = "mfa_pending"
+SIGN_IN_UNAVAILABLE = (
+    "Sign-in is temporarily unavailable (the sign-in rate limiter can't be reached). "
+    "Try again in a few minutes; if this persists, tell the operator."
+)
 PENDING_SECONDS = 300
 
 
@@ -67,11 +71,19 @@ def login_view(request: HttpRequest) -> HttpResponse:
     form = LoginForm(request.POST or None)
     error = ""
     if request.method == "POST" and form.is_valid():
-        result = signin.login_attempt(
-            identifier=form.cleaned_data["login"],
-            password=form.cleaned_data["password"],
-            meta=request.meta,  # type: ignore[attr-defined]
-        )
+        try:
+            result = signin.login_attempt(
+                identifier=form.cleaned_data["login"],
+                password=form.cleaned_data["password"],
+                meta=request.meta,  # type: ignore[attr-defined]
+            )
+        except signin.SignInUnavailable:
+            return render(
+                request,
+                "accounts/login.html",
+                {"form": form, "error": SIGN_IN_UNAVAILABLE},
+                status=503,
+            )
         user = result.user
         if user is not None:
             device = mfa.confirmed_totp(user)

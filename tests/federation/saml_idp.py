@@ -7,6 +7,7 @@ import base64
 import datetime
 import shutil
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -43,6 +44,23 @@ def key_pair(folder: Path, name: str) -> tuple[str, str]:
     )
     cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
     return str(key_path), str(cert_path)
+
+
+def _signed(server: Any, response: Any) -> str:
+    """The response with its assertion and itself signed (RSA-SHA256), as IdPs send them."""
+    from saml2 import class_name
+    from saml2.sigver import pre_signature_part, signed_instance_factory
+
+    alg = "http://www.w3.org/2001/04/xmldsig-more#rsa-sha256"
+    digest = "http://www.w3.org/2001/04/xmlenc#sha256"
+    parts = [response.assertion, response]
+    for number, part in enumerate(parts):
+        part.signature = pre_signature_part(
+            part.id, server.sec.my_cert, 2 - number, sign_alg=alg, digest_alg=digest
+        )
+    return str(
+        signed_instance_factory(response, server.sec, [(class_name(p), p.id) for p in parts])
+    )
 
 
 def sp_metadata(entity_id: str, acs_url: str) -> str:
@@ -132,8 +150,10 @@ class TestSamlIdp:
         destination: str | None = None,
         sign: bool = True,
         in_response_to: str | None = None,
+        tweak: Callable[[Any], None] | None = None,
     ) -> str:
-        """A Base64 SAML Response for `sp` (a federation.saml.ServiceProvider)."""
+        """A Base64 SAML Response for `sp` (a federation.saml.ServiceProvider). `tweak` may
+        change the pysaml2 Response (and its assertion) before it is signed."""
         from saml2.saml import NAMEID_FORMAT_PERSISTENT, NameID
         from saml2.server import Server
 
@@ -150,12 +170,13 @@ class TestSamlIdp:
             authn={
                 "class_ref": "urn:oasis:names:tc:SAML:2.0:ac:classes:PasswordProtectedTransport"
             },
-            sign_response=sign,
-            sign_assertion=sign,
-            sign_alg="http://www.w3.org/2001/04/xmldsig-more#rsa-sha256",
-            digest_alg="http://www.w3.org/2001/04/xmlenc#sha256",
+            sign_response=False,
+            sign_assertion=False,
         )
-        return base64.b64encode(str(response).encode()).decode()
+        if tweak is not None:
+            tweak(response)
+        xml = _signed(server, response) if sign else str(response)
+        return base64.b64encode(xml.encode()).decode()
 
     def request_id(self, sp: Any, saml_request: str) -> str:
         """The ID of an AuthnRequest our SP sent (HTTP-Redirect binding), checked by pysaml2."""

@@ -7,10 +7,11 @@ PORT ?= 8000
 
 .PHONY: run test lint format typecheck check bench install clean
 
-$(VENV)/.installed: pyproject.toml
+$(VENV)/.installed: pyproject.toml clients/python/pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -e '.[dev]'
+	$(PY) -m pip install --quiet -e clients/python
 	touch $@
 
 install: $(VENV)/.installed

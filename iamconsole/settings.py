@@ -79,6 +79,7 @@ INSTALLED_APPS = [
     "sts",
     "housekeeping",
     "singleuse",
+    "resource_services",
     "federation",
     "openapi",
 ]

@@ -6,6 +6,7 @@ from openapi.views import endpoint
 urlpatterns = [
     path("", endpoint),  # the signed API (Action/x-acs-action); browsers go to /console/
     path("healthz", healthz),
+    path("", include("resource_services.urls")),
     path("console/", include("accounts.urls")),
     path("console/", include("groups.urls")),
     path("console/", include("policies.urls")),

@@ -42,19 +42,52 @@ Verified = tuple[KeyRecord | StsRecord | ServiceRecord, str, str]  # (credential
 
 
 @dataclass(frozen=True)
+class SignedRequest:
+    """The parts of a request that its signature covers, wherever it was received: by this
+    server's API, or by a resource service that forwards them for verification."""
+
+    method: str
+    path: str
+    query_string: str
+    headers: dict[str, list[str]]  # lower-case names; "host" as the client sent it
+    body_sha256: str
+    params: dict[str, str]  # query ∪ form body (V1 signs them all)
+
+    def header(self, name: str) -> str | None:
+        values = self.headers.get(name)
+        return values[0] if values else None
+
+
+def signed_request_of(request: HttpRequest, params: dict[str, str]) -> SignedRequest:
+    return SignedRequest(
+        method=request.method or "GET",
+        path=request.path,
+        query_string=request.META.get("QUERY_STRING", ""),
+        headers=_request_headers(request),
+        body_sha256=hashlib.sha256(request.body).hexdigest(),
+        params=params,
+    )
+
+
+@dataclass(frozen=True)
 class Authenticated:
     principal: Principal
     key: KeyRecord | StsRecord | ServiceRecord
 
 
 def authenticate(request: HttpRequest, params: dict[str, str], meta: RequestMeta) -> Authenticated:
-    header = request.META.get("HTTP_AUTHORIZATION", "")
+    return authenticate_signed(signed_request_of(request, params), meta)
+
+
+def authenticate_signed(signed: SignedRequest, meta: RequestMeta) -> Authenticated:
+    """Verify the signature, the credential, the clock and the nonce; the caller's Principal."""
+    header = signed.header("authorization") or ""
     if header.startswith("ACS3-"):
-        key, timestamp, nonce = _verify_v3(request, header)
-        token = request.headers.get("x-acs-security-token")
-    elif "Signature" in params:
-        key, timestamp, nonce = _verify_v1(request, params)
-        token = params.get("SecurityToken")
+        key, timestamp, nonce = _verify_v3(signed, header)
+        token = signed.header("x-acs-security-token")
+    elif "Signature" in signed.params:
+        key, timestamp, nonce = _verify_v1(signed)
+        token = signed.params.get("SecurityToken")
     else:
         raise ApiError(
             "IncompleteSignature",
@@ -72,10 +105,13 @@ def authenticate(request: HttpRequest, params: dict[str, str], meta: RequestMeta
 
 
 def credential_owner(request: HttpRequest, params: dict[str, str]) -> tuple[int | None, str, str]:
+    return claimed_credential(params, request.META.get("HTTP_AUTHORIZATION", ""))
+
+
+def claimed_credential(params: dict[str, str], header: str) -> tuple[int | None, str, str]:
     """(account id, principal ARN, key id) of the key a request claims, for auditing a failure;
     (None, "", key id) when no such key exists."""
     key_id = params.get("AccessKeyId", "")
-    header = request.META.get("HTTP_AUTHORIZATION", "")
     if header.startswith("ACS3-") and "Credential=" in header:
         key_id = header.split("Credential=", 1)[1].split(",", 1)[0].strip()
     try:
@@ -110,18 +146,19 @@ def _secret(key: KeyRecord | StsRecord | ServiceRecord) -> str:
         raise ApiError("InternalError", "An internal error occurred.", status=500) from exc
 
 
-def _verify_v1(request: HttpRequest, params: dict[str, str]) -> Verified:
+def _verify_v1(signed: SignedRequest) -> Verified:
+    params = signed.params
     if params.get("SignatureMethod", "HMAC-SHA1") != "HMAC-SHA1":
         raise ApiError("InvalidSignatureMethod", "Specified signature method is not valid.")
     if params.get("SignatureVersion", "1.0") != "1.0":
         raise ApiError("InvalidSignatureVersion", "Specified signature version is not valid.")
     key = _find_key(params.get("AccessKeyId", ""))
     secret = _secret(key)
-    string_to_sign = signature.v1_string_to_sign(request.method or "GET", params)
+    string_to_sign = signature.v1_string_to_sign(signed.method, params)
     given = params["Signature"]
     if not signature.same(signature.v1_signature(string_to_sign, secret), given):
         # The credentials provider encodes spaces as '+': accept that form too.
-        form_style = signature.v1_string_to_sign(request.method or "GET", params, form_style=True)
+        form_style = signature.v1_string_to_sign(signed.method, params, form_style=True)
         if form_style == string_to_sign or not signature.same(
             signature.v1_signature(form_style, secret), given
         ):
@@ -155,10 +192,10 @@ def _request_headers(request: HttpRequest) -> dict[str, list[str]]:
     return headers
 
 
-def _verify_v3(request: HttpRequest, header: str) -> Verified:
+def _verify_v3(request: SignedRequest, header: str) -> Verified:
     _, parts = _parse_authorization(header)
     signed = [h.strip().lower() for h in parts["SignedHeaders"].split(";") if h.strip()]
-    headers = _request_headers(request)
+    headers = request.headers
     required = set(V3_REQUIRED_HEADERS)
     if "x-acs-security-token" in headers:
         required.add("x-acs-security-token")
@@ -170,16 +207,16 @@ def _verify_v3(request: HttpRequest, header: str) -> Verified:
         )
     key = _find_key(parts["Credential"])
     secret = _secret(key)
-    payload_hash = hashlib.sha256(request.body).hexdigest()
+    payload_hash = request.body_sha256
     if not signature.same(headers.get("x-acs-content-sha256", [""])[0], payload_hash):
         raise ApiError(
             "SignatureDoesNotMatch",
             "Specified signature is not matched with our calculation. server string to sign "
             "is: the x-acs-content-sha256 header does not match the request body",
         )
-    query = parse_qsl(request.META.get("QUERY_STRING", ""), keep_blank_values=True)
+    query = parse_qsl(request.query_string, keep_blank_values=True)
     canonical = signature.v3_canonical_request(
-        request.method or "POST", request.path, query, headers, signed, payload_hash
+        request.method, request.path, query, headers, signed, payload_hash
     )
     string_to_sign = signature.v3_string_to_sign(canonical)
     if not signature.same(signature.v3_signature(string_to_sign, secret), parts["Signature"]):

@@ -55,7 +55,7 @@ def use_once(kind: str, scope: str, item: str, *, valid_until: datetime) -> bool
     live record of it exists. Raises StoreUnavailable when the store can't answer."""
     now = timezone.now()
     expires = max(valid_until, now + timedelta(seconds=1))
-    params = [_digest(kind, scope, item), kind, expires, now]
+    params: list[str | datetime] = [_digest(kind, scope, item), kind, expires, now]
     try:
         with connection.cursor() as cursor:
             cursor.execute(_sql(), params)

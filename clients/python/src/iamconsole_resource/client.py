@@ -1,0 +1,178 @@
+"""Ask iamconsole who signed a request and whether they may: one pooled HTTPS/HTTP call.
+
+Fails closed: a timeout, a refused connection, an error answer or a body that isn't an answer
+raises `Unavailable`, which the middleware turns into 503 ServiceUnavailable.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlsplit
+
+import urllib3
+
+from iamconsole_resource.errors import ErrorReply
+from iamconsole_resource.request import IncomingRequest
+from iamconsole_resource.signing import sign
+
+VERSION = "2026-12-01"
+PATH = f"/resource-services/{VERSION}/authorize"
+# Hop-by-hop and bulky headers the signature never covers.
+SKIPPED_HEADERS = frozenset({"connection", "keep-alive", "transfer-encoding", "content-length"})
+
+
+class Unavailable(Exception):
+    """iamconsole could not answer; the request must be refused (503)."""
+
+
+@dataclass(frozen=True)
+class Principal:
+    """Who signed the request, as iamconsole resolved it."""
+
+    type: str  # Root | RAMUser | AssumedRoleUser | Service
+    arn: str
+    account_id: str
+    access_key_id: str
+    mfa_present: bool
+    user_name: str = ""
+    role_name: str = ""
+    role_session_name: str = ""
+
+    @classmethod
+    def from_answer(cls, raw: Mapping[str, Any]) -> Principal:
+        return cls(
+            type=str(raw.get("Type", "")),
+            arn=str(raw.get("Arn", "")),
+            account_id=str(raw.get("AccountId", "")),
+            access_key_id=str(raw.get("AccessKeyId", "")),
+            mfa_present=bool(raw.get("MfaPresent")),
+            user_name=str(raw.get("UserName", "")),
+            role_name=str(raw.get("RoleName", "")),
+            role_session_name=str(raw.get("RoleSessionName", "")),
+        )
+
+
+@dataclass(frozen=True)
+class Decision:
+    allowed: bool
+    principal: Principal | None
+    decision: str | None  # Allow | ExplicitDeny | ImplicitDeny; None when not authenticated
+    deciding_statement: Mapping[str, Any] | None
+    error: ErrorReply | None
+
+
+class Authorizer:
+    """One per process; thread-safe. Reads IAM_ENDPOINT, IAM_SERVICE_ACCESS_KEY_ID and
+    IAM_SERVICE_ACCESS_KEY_SECRET when not given."""
+
+    def __init__(
+        self,
+        endpoint: str | None = None,
+        access_key_id: str | None = None,
+        access_key_secret: str | None = None,
+        *,
+        timeout: float = 3.0,
+        pool_size: int = 16,
+    ) -> None:
+        self.endpoint = (endpoint or os.environ["IAM_ENDPOINT"]).rstrip("/")
+        self.access_key_id = access_key_id or os.environ["IAM_SERVICE_ACCESS_KEY_ID"]
+        self._secret = access_key_secret or os.environ["IAM_SERVICE_ACCESS_KEY_SECRET"]
+        parts = urlsplit(self.endpoint)
+        if parts.scheme not in ("http", "https") or not parts.netloc:
+            raise ValueError("IAM_ENDPOINT must be an http:// or https:// URL")
+        self._host = parts.netloc
+        self._url = self.endpoint + PATH
+        self._pool = urllib3.PoolManager(
+            maxsize=pool_size,
+            block=False,
+            retries=False,
+            timeout=urllib3.Timeout(connect=timeout, read=timeout),
+        )
+
+    def question(
+        self,
+        request: IncomingRequest,
+        action: str,
+        resources: list[str],
+        conditions: Mapping[str, Any] | None = None,
+    ) -> dict[str, Any]:
+        """The JSON the service sends (docs/resource-services.md)."""
+        headers = {k: v for k, v in request.headers.items() if k not in SKIPPED_HEADERS}
+        signed_request: dict[str, Any] = {
+            "Method": request.method,
+            "Path": request.path,
+            "Query": request.query_string,
+            "Headers": headers,
+            "BodySha256": hashlib.sha256(request.body).hexdigest(),
+        }
+        if request.form_body:
+            signed_request["FormBody"] = request.form_body
+        context: dict[str, Any] = {"SecureTransport": request.secure}
+        if request.source_ip:
+            context["SourceIp"] = request.source_ip
+        if conditions:
+            context["Conditions"] = dict(conditions)
+        return {
+            "Request": signed_request,
+            "Action": action,
+            "Resources": resources,
+            "Context": context,
+        }
+
+    def authorize(
+        self,
+        request: IncomingRequest,
+        action: str,
+        resources: list[str],
+        conditions: Mapping[str, Any] | None = None,
+    ) -> Decision:
+        body = json.dumps(self.question(request, action, resources, conditions)).encode()
+        headers = sign(
+            method="POST",
+            host=self._host,
+            path=PATH,
+            action="Authorize",
+            version=VERSION,
+            body=body,
+            content_type="application/json",
+            access_key_id=self.access_key_id,
+            access_key_secret=self._secret,
+        )
+        try:
+            response = self._pool.request("POST", self._url, body=body, headers=headers)
+        except urllib3.exceptions.HTTPError as exc:
+            raise Unavailable(f"iamconsole unreachable: {type(exc).__name__}") from exc
+        return _decision(response.status, response.data)
+
+
+def _decision(status: int, data: bytes) -> Decision:
+    try:
+        answer = json.loads(data)
+    except ValueError as exc:
+        raise Unavailable(f"iamconsole answered {status} without JSON") from exc
+    if status != 200 or not isinstance(answer, dict) or "Allowed" not in answer:
+        code = answer.get("Code", "") if isinstance(answer, dict) else ""
+        raise Unavailable(f"iamconsole refused the service's question: {status} {code}")
+    error = answer.get("Error")
+    reply = None
+    if isinstance(error, dict):
+        reply = ErrorReply(
+            status=int(error.get("HttpStatus", 403)),
+            code=str(error.get("Code", "NoPermission")),
+            message=str(error.get("Message", "")),
+            request_id=str(error.get("RequestId") or answer.get("RequestId", "")),
+            host_id=str(error.get("HostId", "iamconsole")),
+        )
+    principal = answer.get("Principal")
+    return Decision(
+        allowed=answer.get("Allowed") is True and reply is None,
+        principal=Principal.from_answer(principal) if isinstance(principal, dict) else None,
+        decision=answer.get("Decision"),
+        deciding_statement=answer.get("DecidingStatement"),
+        error=reply,
+    )

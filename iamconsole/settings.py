@@ -288,9 +288,36 @@ IAM_LIMITS = {
     "roles_per_account": int(os.environ.get("IAM_LIMIT_ROLES", "1000")),
 }
 
+# Every handler scrubs signatures, tokens, secrets and passwords (iamconsole/logscrub.py):
+# runserver's access log (django.server) included; gunicorn's is in deploy/gunicorn.conf.py.
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "filters": {"scrub": {"()": "iamconsole.logscrub.ScrubFilter"}},
+    "formatters": {
+        "django.server": {
+            "()": "django.utils.log.ServerFormatter",
+            "format": "[{server_time}] {message}",
+            "style": "{",
+        }
+    },
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "filters": ["scrub"]},
+        "django.server": {
+            "class": "logging.StreamHandler",
+            "formatter": "django.server",
+            "filters": ["scrub"],
+        },
+    },
+    "loggers": {
+        "django": {
+            "handlers": ["console"],
+            "level": "INFO" if DEBUG else os.environ.get("LOG_LEVEL", "WARNING"),
+            "propagate": False,
+        },
+        "django.server": {"handlers": ["django.server"], "level": "INFO", "propagate": False},
+    },
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "WARNING")},
 }
+DEFAULT_EXCEPTION_REPORTER = "iamconsole.logscrub.ScrubbingExceptionReporter"
+DEFAULT_EXCEPTION_REPORTER_FILTER = "iamconsole.logscrub.ScrubbingExceptionReporterFilter"

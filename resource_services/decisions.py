@@ -23,16 +23,10 @@ from policies.authorization import authorize, resource_account
 from policies.engine import Decision, Effect
 from policies.principal import Principal, RequestMeta
 from resource_services.wire import Question
-from sts.service_principals import ServiceRecord
+from sts.service_principals import ServiceRecord, action_prefix
 
 # Prefixes this server decides for itself: no registered service may answer for them.
 RESERVED_PREFIXES = frozenset({"ram", "sts", "ims", "audit", "console", "acs"})
-
-
-def action_prefix(service_name: str) -> str:
-    """A service decides the actions of its name's first label: `oss.example` decides `oss:*`,
-    `fc.iam.example.com` decides `fc:*`."""
-    return service_name.split(".", 1)[0]
 
 
 @dataclass(frozen=True)

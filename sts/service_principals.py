@@ -18,6 +18,12 @@ NAME_RE = re.compile(r"^[a-z0-9]([a-z0-9.-]{0,126}[a-z0-9])?$")
 _ALNUM = string.ascii_letters + string.digits
 
 
+def action_prefix(service_name: str) -> str:
+    """A service decides the actions of its name's first label: `oss.example` decides `oss:*`,
+    `fc.iam.example.com` decides `fc:*` (docs/resource-services.md)."""
+    return service_name.split(".", 1)[0]
+
+
 def service_create(*, name: str) -> tuple[TrustedService, str]:
     """Register a service; return it with its secret (shown once)."""
     if not NAME_RE.match(name):

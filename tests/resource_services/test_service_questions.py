@@ -118,3 +118,15 @@ def test_a_replayed_question_is_refused(live_server, service):
     again = urllib3.request("POST", live_server.url + PATH, body=body, headers=headers)
     assert first.status == 400  # the question itself is incomplete
     assert json.loads(again.data)["Code"] == "SignatureNonceUsed"
+
+
+def test_createservice_prints_the_action_prefix(db):
+    import io
+
+    from django.core.management import call_command
+
+    out = io.StringIO()
+    call_command("createservice", "oss.example", "--json", stdout=out)
+    printed = json.loads(out.getvalue())
+    assert printed["ActionPrefix"] == "oss" and printed["AccessKeyId"].startswith("LTAS")
+    assert set(printed) == {"ServiceName", "AccessKeyId", "AccessKeySecret", "ActionPrefix"}

@@ -6,13 +6,14 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from accounts.errors import IamError
-from sts.service_principals import service_create
+from sts.service_principals import action_prefix, service_create
 
 
 class Command(BaseCommand):
     help = (
         "Register a trusted service (e.g. fc.<IAM_LOGON_DOMAIN>) and print its credentials "
-        "once. It may assume roles whose trust policy names it under Principal.Service."
+        "once. It may assume roles whose trust policy names it under Principal.Service, and ask "
+        "for decisions on the actions of its name's first label (oss.example: oss:*)."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
@@ -28,6 +29,7 @@ class Command(BaseCommand):
             "ServiceName": service.name,
             "AccessKeyId": service.access_key_id,
             "AccessKeySecret": secret,
+            "ActionPrefix": action_prefix(service.name),
         }
         if options["json"]:
             self.stdout.write(json.dumps(result))

@@ -9,8 +9,7 @@ from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils import timezone
-from django.views.decorators.http import require_http_methods, require_POST
+from django.views.decorators.http import require_http_methods
 
 from accounts.console import confirm, handle_iam_errors, paginate, render_error
 from accounts.errors import IamError, InvalidParameter
@@ -138,10 +137,6 @@ def role_detail(request: HttpRequest, name: str) -> HttpResponse:
     flags["LookupEvents"] = allowed(
         principal, "audit:LookupEvents", f"acs:audit:*:{principal.account_uid}:event/*"
     )
-    now = timezone.now()
-    sessions = StsSession.objects.filter(role=role, revoked_at=None, expires_at__gt=now)
-    if role.sessions_valid_after:
-        sessions = sessions.filter(created_at__gte=role.sessions_valid_after)
     return render(
         request,
         "roles/role_detail.html",
@@ -150,7 +145,8 @@ def role_detail(request: HttpRequest, name: str) -> HttpResponse:
             "flags": flags,
             "pretty": json.dumps(json.loads(role.trust_policy), indent=2),
             "attachments": role.policy_attachments.select_related("policy").order_by("id"),
-            "sessions": sessions.order_by("-created_at")[:100],
+            "sessions": selectors.live_sessions(role)[:100],
+            "services": selectors.services_of_role(role),
         },
     )
 
@@ -220,9 +216,10 @@ def role_delete(request: HttpRequest, name: str) -> HttpResponse:
     )
 
 
-@require_POST
+@require_http_methods(["GET", "POST"])
 @handle_iam_errors
 def session_revoke(request: HttpRequest, name: str, key_id: str) -> HttpResponse:
+    """Confirm (GET), then revoke one session of the role (POST)."""
     principal = request.principal  # type: ignore[attr-defined]
     role = selectors.get_role_for_actor(principal, name)
     session = (
@@ -230,12 +227,29 @@ def session_revoke(request: HttpRequest, name: str, key_id: str) -> HttpResponse
         .filter(role=role, access_key_id=key_id)
         .first()
     )
+    back = reverse("roles:role_detail", args=[role.name])
     if session is None:
         messages.error(request, "That session does not exist.")
-    else:
+        return redirect(back)
+    if request.method == "POST":
         revoke_session(actor=principal, session=session)
         messages.success(request, f"Session {session.session_name} revoked.")
-    return redirect("roles:role_detail", name=role.name)
+        return redirect(back)
+    require(principal, "sts:RevokeSession", role.resource_arn)
+    return confirm(
+        request,
+        title=f"Revoke session {session.session_name} of {role.name}?",
+        message="Its temporary credentials stop working at their next use. Whoever assumed "
+        "the role can assume it again if the trust policy still allows them.",
+        details=[
+            f"Access key: {session.access_key_id}",
+            f"Assumed by: {session.source_arn}",
+            f"Expires: {session.expires_at:%Y-%m-%d %H:%M:%S} UTC",
+        ],
+        action_url=request.path,
+        cancel_url=back,
+        button="Revoke session",
+    )
 
 
 @require_http_methods(["GET", "POST"])

@@ -205,6 +205,12 @@ SPECS = [
         ("ram:AttachPolicyToRole",),
     ),
     Spec(
+        "role_session_revoke",
+        "/console/roles/ops-role/sessions/{stskey}/revoke",
+        {},
+        ("sts:RevokeSession",),
+    ),
+    Spec(
         "role_revoke_all",
         "/console/roles/ops-role/sessions/revoke-all",
         {},

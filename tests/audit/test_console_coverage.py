@@ -43,7 +43,6 @@ OTHER_MUTATIONS = {
     "accounts:key_exempt": "ram:ExemptAccessKey",
     "roles:switch_role": "console:SwitchRole",
     "roles:switch_back": "console:SwitchBack",
-    "roles:session_revoke": "sts:RevokeSession",
     "federation:acs": "console:Login",
     "federation:role_acs": "console:RoleSSO",
     "federation:role_choose": "console:RoleSSO",
@@ -81,16 +80,19 @@ READS = {
 
 
 def console_url_names() -> set[str]:
-    def walk(resolver: URLResolver, namespace: str | None) -> set[str]:
+    """Every named URL under /console/ (the signed APIs beside it are covered elsewhere)."""
+
+    def walk(resolver: URLResolver, namespace: str | None, route: str) -> set[str]:
         names: set[str] = set()
         for pattern in resolver.url_patterns:
+            full = route + str(pattern.pattern)
             if isinstance(pattern, URLResolver):
-                names |= walk(pattern, pattern.namespace or namespace)
-            elif isinstance(pattern, URLPattern) and namespace:
+                names |= walk(pattern, pattern.namespace or namespace, full)
+            elif isinstance(pattern, URLPattern) and namespace and full.startswith("console/"):
                 names.add(f"{namespace}:{pattern.name}")
         return names
 
-    return walk(get_resolver(), None)
+    return walk(get_resolver(), None, "")
 
 
 def matrix_url_names() -> set[str]:
@@ -235,13 +237,6 @@ def test_every_other_mutation_writes_its_event(world):
         lambda: client.post("/console/switch-role", {"role_arn": arn, "duration": "900"}),
     )
     rec.step("roles:switch_back", lambda: client.post("/console/switch-role/back"))
-    session_key = (
-        AuditEvent.objects.filter(action="console:SwitchRole").latest("id").details["session"]
-    )
-    rec.step(
-        "roles:session_revoke",
-        lambda: client.post(f"/console/roles/ops-role/sessions/{session_key}/revoke"),
-    )
     new = "another long passphrase 77"
     rec.step(
         "accounts:password_change",

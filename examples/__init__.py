@@ -1,0 +1,1 @@
+"""Resource services built on the iamconsole_resource client package (no Django)."""

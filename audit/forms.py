@@ -21,7 +21,12 @@ class EventFilterForm(forms.Form):
     source_ip = forms.GenericIPAddressField(required=False, label="Source IP")
     target = forms.CharField(required=False, max_length=512, label="Target ARN")
     credential = forms.CharField(required=False, max_length=128, label="Credential")
+    service = forms.CharField(required=False, max_length=128, label="Service (e.g. oss.example)")
     q = forms.CharField(required=False, max_length=128, label="Search")
+
+    def clean_service(self) -> str:
+        """Service names are lowercase (see sts.service_principals)."""
+        return self.cleaned_data["service"].strip().lower()
 
     def filters(self) -> dict:
         """The valid, non-empty filters (call after is_valid)."""

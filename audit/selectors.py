@@ -62,6 +62,8 @@ def events_for(actor: Principal, filters: dict[str, Any] | None = None) -> Query
         events = events.filter(source_ip=source_ip)
     if credential := filters.get("credential"):
         events = events.filter(credential=credential)
+    if service := filters.get("service"):  # decisions a resource service asked for
+        events = events.filter(details__service=service)
     if query := filters.get("q"):
         events = events.filter(
             Q(action__icontains=query)

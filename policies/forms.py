@@ -1,4 +1,9 @@
+import re
+
 from django import forms
+
+# An action as a request names it (cf. policies.engine.document.ACTION_RE, minus wildcards).
+SIMULATED_ACTION_RE = re.compile(r"^[A-Za-z0-9-]+:[A-Za-z0-9_.\-/]+$")
 
 EXAMPLE_DOCUMENT = """{
   "Version": "1",
@@ -58,13 +63,15 @@ class SimulatorForm(forms.Form):
     actions = forms.CharField(
         widget=forms.Textarea(attrs={"rows": 4}),
         max_length=4000,
-        help_text="One action per line, e.g. ram:CreateUser",
+        help_text="One action per line: ram:CreateUser, or a resource service's, e.g. "
+        "oss:GetObject",
         initial="ram:ListUsers\nram:CreateUser",
     )
     resource = forms.CharField(
         max_length=512,
         required=False,
-        help_text="Leave empty to use * ; e.g. acs:ram:*:<uid>:user/alice",
+        help_text="Leave empty to use * ; e.g. acs:ram:*:<uid>:user/alice or "
+        "acs:oss:*:<uid>:bucket/key",
     )
     source_ip = forms.GenericIPAddressField(required=False, label="acs:SourceIp")
     current_time = forms.DateTimeField(
@@ -74,3 +81,17 @@ class SimulatorForm(forms.Form):
     )
     secure_transport = forms.BooleanField(required=False, label="acs:SecureTransport")
     mfa_present = forms.BooleanField(required=False, label="acs:MFAPresent")
+
+    def clean_actions(self) -> list[str]:
+        """The actions, one a line: `<service>:<Action>` as a request names it (no wildcards,
+        at most 50), whichever service decides it."""
+        actions = [a.strip() for a in self.cleaned_data["actions"].splitlines() if a.strip()]
+        wrong = [a for a in actions if not SIMULATED_ACTION_RE.match(a)]
+        if wrong:
+            raise forms.ValidationError(
+                "Name each action as <service>:<Action>, e.g. ram:CreateUser or oss:GetObject "
+                f"(no wildcards): {', '.join(wrong[:5])}"
+            )
+        if not actions or len(actions) > 50:
+            raise forms.ValidationError("Simulate 1 to 50 actions at a time.")
+        return actions

@@ -36,11 +36,15 @@ from policies.selectors import (
     get_policy,
     is_privileged,
     policies_visible_to,
+    policy_uses,
     statements_for_role,
     statements_for_user,
 )
+from resource_services.decisions import RESERVED_PREFIXES
+from resource_services.decisions import action_prefix as service_prefix
 from roles.models import Role
 from roles.selectors import get_role_for_actor
+from sts.models import TrustedService
 
 
 def _policy_for_actor(
@@ -121,7 +125,7 @@ def policy_detail(request: HttpRequest, policy_type: str, name: str) -> HttpResp
         )
     }
     attachments = policy.attachments.filter(account_id=principal.account_id).select_related(
-        "user", "group"
+        "user", "group", "role"
     )
     return render(
         request,
@@ -218,25 +222,35 @@ def version_delete(request: HttpRequest, name: str, version_id: str) -> HttpResp
 @require_http_methods(["GET", "POST"])
 @handle_iam_errors
 def policy_delete(request: HttpRequest, name: str) -> HttpResponse:
+    """Delete a custom policy; one still in use is detached everywhere only when the
+    confirmation that lists where it is attached was the one submitted (cascade)."""
     principal = request.principal  # type: ignore[attr-defined]
     policy = _policy_for_actor(principal, "Custom", name, "ram:DeletePolicy")
     back = reverse("policies:policy_detail", args=["Custom", policy.name])
     if request.method == "POST":
+        cascade = request.POST.get("cascade") == "on"
         try:
-            services.policy_delete(actor=principal, policy=policy)
+            services.policy_delete(actor=principal, policy=policy, cascade=cascade)
         except IamError as exc:
             messages.error(request, exc.message)
             return redirect(back)
         messages.success(request, f"Policy {name} deleted.")
         return redirect("policies:policy_list")
+    uses = policy_uses(policy)
     return confirm(
         request,
         title=f"Delete policy {policy.name}?",
-        message="The policy and all its versions are removed. A policy that is still "
-        "attached can't be deleted.",
+        message=(
+            "The policy is in use. Deleting it detaches it from all of these, which takes their "
+            "permissions away, and removes all its versions. This can't be undone."
+            if uses
+            else "The policy and its version are removed. This can't be undone."
+        ),
+        details=uses,
+        fields={"cascade": "on"} if uses else {},
         action_url=reverse("policies:policy_delete", args=[policy.name]),
         cancel_url=back,
-        button="Delete policy",
+        button="Detach everywhere and delete" if uses else "Delete policy",
     )
 
 
@@ -403,6 +417,26 @@ def _statement_json(statement: Any) -> dict[str, Any]:
     return body
 
 
+def _deciders(actions: list[str]) -> dict[str, str]:
+    """Who asks for a decision on each action's prefix: this server for its own (ram:, sts:,
+    audit:, …), else the registered resource service(s) of that prefix (see
+    resource_services.decisions.action_prefix), else nobody yet."""
+    prefixes = {action_prefix(a) for a in actions}
+    services: dict[str, list[str]] = {}
+    for name in TrustedService.objects.filter(active=True).values_list("name", flat=True):
+        services.setdefault(service_prefix(name), []).append(name)
+    return {
+        prefix: "iamconsole"
+        if prefix in RESERVED_PREFIXES
+        else ", ".join(sorted(services.get(prefix, [])))
+        for prefix in prefixes
+    }
+
+
+def action_prefix(action: str) -> str:
+    return action.split(":", 1)[0].lower()
+
+
 @require_http_methods(["GET", "POST"])
 @handle_iam_errors
 def simulator(request: HttpRequest) -> HttpResponse:
@@ -423,11 +457,13 @@ def simulator(request: HttpRequest) -> HttpResponse:
         if data["current_time"]:
             context["acs:CurrentTime"] = data["current_time"]
         resource = data["resource"].strip() or "*"
-        for action in [a.strip() for a in data["actions"].splitlines() if a.strip()][:50]:
+        deciders = _deciders(data["actions"])
+        for action in data["actions"]:
             decision = authorize(subject, action, resource, context)
             results.append(
                 {
                     "action": action,
+                    "decided_by": deciders[action_prefix(action)],
                     "decision": decision,
                     "label": {
                         Effect.ALLOW: "Allow",

@@ -1,6 +1,9 @@
 """ASGI middleware: `app = IamconsoleAsgi(app, authorizer, routes)`; the handler finds the
-caller in `scope["iamconsole.principal"]`. The question to iamconsole runs in a worker thread
-(the pooled client is synchronous and thread-safe)."""
+caller in `scope["iamconsole.principal"]` (a Principal; None on a public route). The question
+to iamconsole runs in a worker thread (the pooled client is synchronous and thread-safe).
+
+HTTP requests are checked; lifespan events pass through; WebSocket connections are refused
+(close code 1008), since nothing here can authorize them."""
 
 from __future__ import annotations
 
@@ -9,14 +12,18 @@ from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 
 from iamconsole_resource.client import Authorizer
-from iamconsole_resource.errors import ErrorReply, bad_request
+from iamconsole_resource.errors import CONTENT_TYPE, ErrorReply, bad_request, too_large
 from iamconsole_resource.guard import check
 from iamconsole_resource.request import IncomingRequest
 from iamconsole_resource.routes import Routes
 
+PRINCIPAL = "iamconsole.principal"
+REQUEST = "iamconsole.request"
 Scope = MutableMapping[str, Any]
-Receive = Callable[[], Awaitable[MutableMapping[str, Any]]]
-Send = Callable[[MutableMapping[str, Any]], Awaitable[None]]
+Message = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[Message]]
+Send = Callable[[Message], Awaitable[None]]
+AsgiApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
 
 async def _reply(send: Send, error: ErrorReply) -> None:
@@ -26,18 +33,29 @@ async def _reply(send: Send, error: ErrorReply) -> None:
             "type": "http.response.start",
             "status": error.status,
             "headers": [
-                (b"content-type", b"application/json;charset=utf-8"),
+                (b"content-type", CONTENT_TYPE.encode()),
                 (b"content-length", str(len(body)).encode()),
             ],
         }
     )
-    await send({"type": "http.response.body", "body": body})
+    await send({"type": "http.response.body", "body": body, "more_body": False})
+
+
+def _text(value: bytes) -> str:
+    try:
+        return value.decode("utf-8")
+    except UnicodeDecodeError:
+        return value.decode("latin-1")
+
+
+class _Disconnected(Exception):
+    pass
 
 
 class IamconsoleAsgi:
     def __init__(
         self,
-        app: Callable[[Scope, Receive, Send], Awaitable[None]],
+        app: AsgiApp,
         authorizer: Authorizer,
         routes: Routes,
         *,
@@ -45,29 +63,55 @@ class IamconsoleAsgi:
     ) -> None:
         self.app, self.authorizer, self.routes, self.max_body = app, authorizer, routes, max_body
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
+    async def _body(self, scope: Scope, receive: Receive) -> bytes | ErrorReply:
+        for name, value in scope.get("headers", []):
+            if name.lower() == b"content-length":
+                try:
+                    declared = int(value)
+                except ValueError:
+                    return bad_request(
+                        "InvalidParameter.ContentLength", "Content-Length is not valid."
+                    )
+                if declared > self.max_body:
+                    return too_large(self.max_body)
         chunks: list[bytes] = []
         size = 0
         while True:
             message = await receive()
+            if message["type"] == "http.disconnect":
+                raise _Disconnected
             chunk = message.get("body", b"")
             size += len(chunk)
             if size > self.max_body:
-                await _reply(send, bad_request("InvalidParameter.RequestSize", "Too large."))
-                return
+                return too_large(self.max_body)
             chunks.append(chunk)
-            if not message.get("more_body"):
-                break
-        body = b"".join(chunks)
+            if not message.get("more_body", False):
+                return b"".join(chunks)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "websocket":
+            await send({"type": "websocket.close", "code": 1008})
+            return
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        try:
+            body = await self._body(scope, receive)
+        except _Disconnected:
+            return  # the caller left: nobody to answer
+        if isinstance(body, ErrorReply):
+            await _reply(send, body)
+            return
+        path = scope.get("path") or "/"
+        root = scope.get("root_path", "")
+        if root and not path.startswith(root):
+            path = root + path  # servers differ on whether path includes the mount point
         client = scope.get("client")
         request = IncomingRequest.build(
             method=scope.get("method", "GET"),
-            path=scope.get("path") or "/",
+            path=path,
             query_string=scope.get("query_string", b"").decode("latin-1"),
-            headers={k.decode("latin-1"): v.decode("latin-1") for k, v in scope.get("headers", [])},
+            headers=[(_text(k), _text(v)) for k, v in scope.get("headers", [])],
             body=body,
             source_ip=client[0] if client else None,
             secure=scope.get("scheme") == "https",
@@ -76,16 +120,16 @@ class IamconsoleAsgi:
         if isinstance(outcome, ErrorReply):
             await _reply(send, outcome)
             return
-        sent = False
+        replayed = False
 
-        async def replay() -> MutableMapping[str, Any]:
-            nonlocal sent
-            if sent:
-                return await receive()
-            sent = True
+        async def replay() -> Message:
+            nonlocal replayed
+            if replayed:
+                return await receive()  # after the body: wait for the disconnect
+            replayed = True
             return {"type": "http.request", "body": body, "more_body": False}
 
         inner = dict(scope)
-        inner["iamconsole.principal"] = outcome.principal
-        inner["iamconsole.request"] = request
+        inner[PRINCIPAL] = outcome.principal
+        inner[REQUEST] = request
         await self.app(inner, replay, send)

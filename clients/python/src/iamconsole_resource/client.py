@@ -22,8 +22,6 @@ from iamconsole_resource.signing import sign
 
 VERSION = "2026-12-01"
 PATH = f"/resource-services/{VERSION}/authorize"
-# Hop-by-hop and bulky headers the signature never covers.
-SKIPPED_HEADERS = frozenset({"connection", "keep-alive", "transfer-encoding", "content-length"})
 
 
 class Unavailable(Exception):
@@ -66,9 +64,17 @@ class Decision:
     error: ErrorReply | None
 
 
+def _setting(given: str | None, variable: str) -> str:
+    value = given or os.environ.get(variable, "")
+    if not value:
+        raise ValueError(f"{variable} is not set (nor given to Authorizer)")
+    return value
+
+
 class Authorizer:
-    """One per process; thread-safe. Reads IAM_ENDPOINT, IAM_SERVICE_ACCESS_KEY_ID and
-    IAM_SERVICE_ACCESS_KEY_SECRET when not given."""
+    """One per process, shared by every thread (the connection pool is thread-safe). Reads
+    IAM_ENDPOINT, IAM_SERVICE_ACCESS_KEY_ID and IAM_SERVICE_ACCESS_KEY_SECRET when not given.
+    `timeout` bounds connecting and each read, in seconds."""
 
     def __init__(
         self,
@@ -79,13 +85,16 @@ class Authorizer:
         timeout: float = 3.0,
         pool_size: int = 16,
     ) -> None:
-        self.endpoint = (endpoint or os.environ["IAM_ENDPOINT"]).rstrip("/")
-        self.access_key_id = access_key_id or os.environ["IAM_SERVICE_ACCESS_KEY_ID"]
-        self._secret = access_key_secret or os.environ["IAM_SERVICE_ACCESS_KEY_SECRET"]
+        self.endpoint = _setting(endpoint, "IAM_ENDPOINT").rstrip("/")
+        self.access_key_id = _setting(access_key_id, "IAM_SERVICE_ACCESS_KEY_ID")
+        self._secret = _setting(access_key_secret, "IAM_SERVICE_ACCESS_KEY_SECRET")
         parts = urlsplit(self.endpoint)
         if parts.scheme not in ("http", "https") or not parts.netloc:
             raise ValueError("IAM_ENDPOINT must be an http:// or https:// URL")
+        if parts.query or parts.fragment:
+            raise ValueError("IAM_ENDPOINT takes no query or fragment")
         self._host = parts.netloc
+        self._path = parts.path.rstrip("/") + PATH  # iamconsole may be mounted under a prefix
         self._url = self.endpoint + PATH
         self._pool = urllib3.PoolManager(
             maxsize=pool_size,
@@ -94,6 +103,10 @@ class Authorizer:
             timeout=urllib3.Timeout(connect=timeout, read=timeout),
         )
 
+    def close(self) -> None:
+        """Close the pooled connections (they reopen when needed)."""
+        self._pool.clear()
+
     def question(
         self,
         request: IncomingRequest,
@@ -101,16 +114,17 @@ class Authorizer:
         resources: list[str],
         conditions: Mapping[str, Any] | None = None,
     ) -> dict[str, Any]:
-        """The JSON the service sends (docs/resource-services.md)."""
-        headers = {k: v for k, v in request.headers.items() if k not in SKIPPED_HEADERS}
+        """The JSON the service sends (docs/resource-services.md). Only the headers the
+        signature needs go; a form body goes for V1, which signs its parameters (V3 covers the
+        body by its hash)."""
         signed_request: dict[str, Any] = {
             "Method": request.method,
             "Path": request.path,
             "Query": request.query_string,
-            "Headers": headers,
+            "Headers": request.signature_headers(),
             "BodySha256": hashlib.sha256(request.body).hexdigest(),
         }
-        if request.form_body:
+        if request.form_body and not request.is_v3:
             signed_request["FormBody"] = request.form_body
         context: dict[str, Any] = {"SecureTransport": request.secure}
         if request.source_ip:
@@ -135,7 +149,7 @@ class Authorizer:
         headers = sign(
             method="POST",
             host=self._host,
-            path=PATH,
+            path=self._path,
             action="Authorize",
             version=VERSION,
             body=body,
@@ -145,7 +159,7 @@ class Authorizer:
         )
         try:
             response = self._pool.request("POST", self._url, body=body, headers=headers)
-        except urllib3.exceptions.HTTPError as exc:
+        except (urllib3.exceptions.HTTPError, OSError) as exc:
             raise Unavailable(f"iamconsole unreachable: {type(exc).__name__}") from exc
         return _decision(response.status, response.data)
 
@@ -153,24 +167,32 @@ class Authorizer:
 def _decision(status: int, data: bytes) -> Decision:
     try:
         answer = json.loads(data)
-    except ValueError as exc:
+    except (ValueError, RecursionError) as exc:
         raise Unavailable(f"iamconsole answered {status} without JSON") from exc
     if status != 200 or not isinstance(answer, dict) or "Allowed" not in answer:
         code = answer.get("Code", "") if isinstance(answer, dict) else ""
         raise Unavailable(f"iamconsole refused the service's question: {status} {code}")
     error = answer.get("Error")
     reply = None
+    if error is not None and not isinstance(error, dict):
+        raise Unavailable("iamconsole's answer has a malformed Error")
     if isinstance(error, dict):
+        status = error.get("HttpStatus", 403)
+        if not (isinstance(status, int) and 400 <= status <= 599):
+            raise Unavailable(f"iamconsole's answer has a bad HttpStatus: {status!r}")
         reply = ErrorReply(
-            status=int(error.get("HttpStatus", 403)),
+            status=status,
             code=str(error.get("Code", "NoPermission")),
             message=str(error.get("Message", "")),
             request_id=str(error.get("RequestId") or answer.get("RequestId", "")),
             host_id=str(error.get("HostId", "iamconsole")),
         )
     principal = answer.get("Principal")
+    allowed = answer.get("Allowed") is True and reply is None
+    if allowed and not isinstance(principal, dict):
+        raise Unavailable("iamconsole allowed the request without naming its principal")
     return Decision(
-        allowed=answer.get("Allowed") is True and reply is None,
+        allowed=allowed,
         principal=Principal.from_answer(principal) if isinstance(principal, dict) else None,
         decision=answer.get("Decision"),
         deciding_statement=answer.get("DecidingStatement"),

@@ -5,9 +5,11 @@ from __future__ import annotations
 import json
 import uuid
 from dataclasses import dataclass, field
+from http import HTTPStatus
 from typing import Any
 
 HOST_ID = "resource-service"
+CONTENT_TYPE = "application/json;charset=utf-8"
 
 
 @dataclass(frozen=True)
@@ -32,6 +34,15 @@ class ErrorReply:
     def encoded(self) -> bytes:
         return json.dumps(self.body(), ensure_ascii=False).encode()
 
+    @property
+    def status_line(self) -> str:
+        """WSGI's status, e.g. "403 Forbidden"."""
+        try:
+            phrase = HTTPStatus(self.status).phrase
+        except ValueError:
+            phrase = "Error"
+        return f"{self.status} {phrase}"
+
 
 def unavailable(detail: str = "") -> ErrorReply:
     message = "The request can't be verified right now; try again later."
@@ -46,3 +57,17 @@ def not_found(action: str) -> ErrorReply:
 
 def bad_request(code: str, message: str) -> ErrorReply:
     return ErrorReply(400, code, message)
+
+
+def missing_parameter(name: str) -> ErrorReply:
+    return bad_request(
+        "MissingParameter",
+        f"The input parameter {name!r} that is mandatory for processing this request is not "
+        "supplied.",
+    )
+
+
+def too_large(limit: int) -> ErrorReply:
+    return ErrorReply(
+        413, "InvalidParameter.RequestSize", f"The request body is larger than {limit} bytes."
+    )

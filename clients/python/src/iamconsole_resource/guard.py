@@ -5,11 +5,18 @@ from __future__ import annotations
 import logging
 
 from iamconsole_resource.client import Authorizer, Decision, Unavailable
-from iamconsole_resource.errors import ErrorReply, bad_request, not_found, unavailable
+from iamconsole_resource.errors import (
+    ErrorReply,
+    bad_request,
+    missing_parameter,
+    not_found,
+    unavailable,
+)
 from iamconsole_resource.request import IncomingRequest
 from iamconsole_resource.routes import Routes
 
 logger = logging.getLogger("iamconsole_resource")
+PUBLIC = Decision(True, None, None, None, None)
 
 
 def check(
@@ -20,12 +27,17 @@ def check(
     if route is None:
         return not_found(request.api_action)
     if route.public:
-        return Decision(True, None, None, None, None)
+        return PUBLIC
     try:
         resources = route.resources_for(request)
         conditions = route.conditions(request) if route.conditions else None
-    except (KeyError, ValueError) as exc:
-        return bad_request("MissingParameter", f"A required parameter is missing or bad: {exc}")
+    except KeyError as exc:
+        return missing_parameter(str(exc.args[0]) if exc.args else "")
+    except ValueError as exc:
+        return bad_request("InvalidParameter", f"A parameter is not valid: {exc}")
+    if not resources:
+        logger.error("refusing %s: its route named no resource", route.action)
+        return ErrorReply(500, "InternalError", "The service could not name the resource.")
     try:
         decision = authorizer.authorize(request, route.action, resources, conditions)
     except Unavailable as exc:

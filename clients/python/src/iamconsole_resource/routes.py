@@ -4,18 +4,22 @@ RPC services (Alibaba style: one path, the action in `x-acs-action` or `Action`)
 that action name; other services give a resolver of their own. A resource may contain
 `${CallerAccountId}`, which iamconsole replaces with the authenticated caller's account id
 (e.g. for creating a bucket in the caller's account).
+
+A resources (or conditions) function may read `request.params[...]`: a missing parameter (a
+KeyError) is answered 400 MissingParameter, a ValueError 400 InvalidParameter, without asking
+iamconsole.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from iamconsole_resource.request import IncomingRequest
 
 CALLER_ACCOUNT = "${CallerAccountId}"
-Resources = Callable[[IncomingRequest], list[str] | str]
+Resources = Callable[[IncomingRequest], str | Sequence[str]]
 Conditions = Callable[[IncomingRequest], Mapping[str, Any]]
 Handler = TypeVar("Handler", bound=Callable[..., Any])
 
@@ -33,6 +37,8 @@ class Route:
 
 
 class Routes:
+    """A route table; build it at import time, then share it between threads (read-only)."""
+
     def __init__(self) -> None:
         self.routes: dict[str, Route] = {}
         self.handlers: dict[str, Callable[..., Any]] = {}
@@ -44,10 +50,16 @@ class Routes:
         action: str,
         resources: Resources,
         conditions: Conditions | None = None,
+        *,
+        public: bool = False,
     ) -> Route:
-        route = Route(action, resources, conditions)
+        route = Route(action, resources, conditions, public)
         self.routes[api_action] = route
         return route
+
+    def public(self, api_action: str) -> Route:
+        """An action answered without asking iamconsole (the handler gets no principal)."""
+        return self.add(api_action, "", lambda _request: [], public=True)
 
     def rpc(
         self,
@@ -58,7 +70,8 @@ class Routes:
         conditions: Conditions | None = None,
     ) -> Callable[[Handler], Handler]:
         """Decorator: `@routes.rpc("GetObject", "oss:GetObject", resources=...)`; the handler is
-        kept in `routes.handlers[api_action]` for the service's own dispatch."""
+        returned unchanged and kept in `routes.handlers[api_action]` for the service's own
+        dispatch."""
 
         def register(handler: Handler) -> Handler:
             self.add(api_action, action, resources, conditions)
@@ -67,9 +80,13 @@ class Routes:
 
         return register
 
-    def resolver(self, resolve: Callable[[IncomingRequest], Route | None]) -> None:
-        """For non-RPC services: a function from the request to its route (None: unknown)."""
+    def resolver(
+        self, resolve: Callable[[IncomingRequest], Route | None]
+    ) -> Callable[[IncomingRequest], Route | None]:
+        """For non-RPC services: a function from the request to its route (None: unknown).
+        Usable as a decorator."""
         self._resolver = resolve
+        return resolve
 
     def resolve(self, request: IncomingRequest) -> Route | None:
         if self._resolver is not None:

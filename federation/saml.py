@@ -4,7 +4,9 @@ Two service providers live here: the role-SSO one (one per installation, for
 AssumeRoleWithSAML and console role SSO; the assertion's Recipient is its ACS URL, which trust
 policies check as `saml:recipient`) and, per account, the user-SSO one. Both accept
 IdP-initiated responses (unsolicited), require a signed response or assertion, bound the clock
-skew, check audience, recipient and lifetime, and accept each assertion once.
+skew, check audience, destination, the bearer confirmation's recipient and lifetime, and accept
+each assertion once. Only the user-SSO one sends AuthnRequests: a response answering one
+(InResponseTo) must answer a request the same browser started and that is not answered yet.
 """
 
 from __future__ import annotations
@@ -12,13 +14,13 @@ from __future__ import annotations
 import base64
 import binascii
 import shutil
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from functools import cache
 from typing import Any
 
 from django.conf import settings
-from django.utils import timezone
 
 from accounts.errors import IamError, InvalidParameter
 from singleuse.services import SAML_ASSERTION, use_once
@@ -135,6 +137,7 @@ class SamlIdentity:
     assertion_id: str
     not_on_or_after: datetime
     attributes: dict[str, list[str]] = field(default_factory=dict)
+    in_response_to: str = ""
 
     def first(self, name: str) -> str:
         values = self.attributes.get(name) or []
@@ -154,17 +157,43 @@ def _decode(encoded: str) -> str:
         ) from exc
 
 
-def verify_response(encoded: str, idp_metadata: str, sp: ServiceProvider) -> SamlIdentity:
-    """Parse and verify a Base64 SAML Response posted to `sp`."""
+def verify_response(
+    encoded: str, idp_metadata: str, sp: ServiceProvider, *, outstanding: Collection[str] = ()
+) -> SamlIdentity:
+    """Parse and verify a Base64 SAML Response posted to `sp`. `outstanding` holds the IDs of
+    the AuthnRequests this browser sent to the IdP and are not answered yet: a response that
+    names one (InResponseTo) must name one of them; an unsolicited one names none."""
+    xml = _decode(encoded)
+    if "<!DOCTYPE" in xml or "<!ENTITY" in xml:
+        raise SamlRejected("AuthenticationFail.SAMLAssertion.Invalid", "DTDs are not accepted.")
+    response = _parsed(encoded, idp_metadata, sp)
+    info = response.session_info()
+    name_id = info["name_id"]
+    assertion = response.assertion
+    data = _bearer_confirmation(assertion, sp)
+    return SamlIdentity(
+        issuer=str(info.get("issuer") or ""),
+        subject=str(name_id.text or "").strip() if name_id is not None else "",
+        subject_type=(str(name_id.format or "") if name_id is not None else "")
+        .removeprefix(NAMEID_PREFIX)
+        .removeprefix(NAMEID_PREFIX_11),
+        recipient=str(data.recipient),
+        assertion_id=str(assertion.id),
+        not_on_or_after=_confirmation_expiry(data),
+        attributes=_attributes(assertion, info.get("ava") or {}),
+        in_response_to=_answered_request(response.response.in_response_to, data, outstanding),
+    )
+
+
+def _parsed(encoded: str, idp_metadata: str, sp: ServiceProvider) -> Any:
+    """pysaml2's checks: signature, issuer's key, Destination, Audience, Conditions' and the
+    bearer confirmations' NotBefore / NotOnOrAfter (with the skew)."""
     from saml2 import BINDING_HTTP_POST
     from saml2.client import Saml2Client
     from saml2.response import IncorrectlySigned, StatusError
     from saml2.sigver import SignatureError
     from saml2.validate import ResponseLifetimeExceed, ToEarly
 
-    xml = _decode(encoded)
-    if "<!DOCTYPE" in xml or "<!ENTITY" in xml:
-        raise SamlRejected("AuthenticationFail.SAMLAssertion.Invalid", "DTDs are not accepted.")
     client = Saml2Client(config=_sp_config(sp, idp_metadata))
     try:
         response = client.parse_authn_request_response(encoded, BINDING_HTTP_POST)
@@ -195,27 +224,61 @@ def verify_response(encoded: str, idp_metadata: str, sp: ServiceProvider) -> Sam
             "AuthenticationFail.SAMLAssertion.AudienceNotMatch",
             f"The SAML response is not addressed to this service provider ({sp.acs_url}).",
         )
-    info = response.session_info()
-    name_id = info["name_id"]
-    assertion = response.assertion
-    recipient = ""
-    if assertion.subject and assertion.subject.subject_confirmation:
-        data = assertion.subject.subject_confirmation[0].subject_confirmation_data
-        recipient = (data.recipient if data is not None else "") or ""
-    not_on_or_after = info.get("not_on_or_after") or 0
-    return SamlIdentity(
-        issuer=str(info.get("issuer") or ""),
-        subject=str(name_id.text or "").strip() if name_id is not None else "",
-        subject_type=(str(name_id.format or "") if name_id is not None else "")
-        .removeprefix(NAMEID_PREFIX)
-        .removeprefix(NAMEID_PREFIX_11),
-        recipient=recipient,
-        assertion_id=str(assertion.id),
-        not_on_or_after=datetime.fromtimestamp(int(not_on_or_after), tz=UTC)
-        if not_on_or_after
-        else timezone.now(),
-        attributes=_attributes(assertion, info.get("ava") or {}),
+    return response
+
+
+def _bearer_confirmation(assertion: Any, sp: ServiceProvider) -> Any:
+    """The SubjectConfirmationData of a bearer confirmation whose Recipient is this SP's ACS
+    URL (SAML profiles 4.1.4.2): an assertion for another SP is no use here, even when its
+    Audience and the response's Destination are ours."""
+    from saml2.saml import SCM_BEARER
+
+    for confirmation in assertion.subject.subject_confirmation:
+        data = confirmation.subject_confirmation_data
+        bearer = confirmation.method == SCM_BEARER and data is not None
+        if bearer and data.recipient == sp.acs_url:
+            return data
+    raise SamlRejected(
+        "AuthenticationFail.SAMLAssertion.Invalid",
+        "The assertion's SubjectConfirmationData Recipient is not this service provider's "
+        f"ACS URL ({sp.acs_url}).",
     )
+
+
+def _confirmation_expiry(data: Any) -> datetime:
+    """The confirmation's NotOnOrAfter, which the profile requires (pysaml2 checked it has not
+    passed): the assertion can't be used after it."""
+    from saml2.validate import ResponseLifetimeExceed, validate_on_or_after
+
+    if not data.not_on_or_after:
+        raise SamlRejected(
+            "AuthenticationFail.SAMLAssertion.Invalid",
+            "The assertion's SubjectConfirmationData has no NotOnOrAfter.",
+        )
+    try:
+        expiry = validate_on_or_after(data.not_on_or_after, CLOCK_SKEW_SECONDS)
+    except (ResponseLifetimeExceed, ValueError) as exc:
+        raise SamlRejected(
+            "AuthenticationFail.SAMLAssertion.Expired",
+            "The assertion's SubjectConfirmationData NotOnOrAfter has passed.",
+        ) from exc
+    return datetime.fromtimestamp(int(expiry), tz=UTC)
+
+
+def _answered_request(response_answers: str | None, data: Any, outstanding: Collection[str]) -> str:
+    """The AuthnRequest a response answers ("" when unsolicited). The response's and the
+    confirmation's InResponseTo must agree and name a request of `outstanding`."""
+    answers = {value for value in (response_answers, data.in_response_to) if value}
+    if not answers:
+        return ""
+    request_id = answers.pop() if len(answers) == 1 else ""
+    if request_id not in outstanding:
+        raise SamlRejected(
+            "AuthenticationFail.SAMLAssertion.Invalid",
+            "The response answers a sign-in request (InResponseTo) that this browser did not "
+            "start here or that was answered already; sign in again.",
+        )
+    return request_id
 
 
 def _attributes(assertion: Any, ava: dict[str, Any]) -> dict[str, list[str]]:

@@ -9,6 +9,7 @@ users; root keeps its password and MFA as the break-glass way in.
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -134,8 +135,11 @@ def _refuse(account: Account, meta: RequestMeta, code: str, reason: str, **detai
     )
 
 
-def sso_sign_in(*, account_uid: str, encoded: str, meta: RequestMeta) -> SsoSignIn:
-    """Verify a response posted to the account's ACS and find (or provision) its RAM user."""
+def sso_sign_in(
+    *, account_uid: str, encoded: str, meta: RequestMeta, outstanding: Collection[str] = ()
+) -> SsoSignIn:
+    """Verify a response posted to the account's ACS and find (or provision) its RAM user.
+    `outstanding`: the IDs of this browser's unanswered AuthnRequests to the account's IdP."""
     account = Account.objects.filter(uid=account_uid).first()
     sso = UserSsoSettings.objects.filter(account=account).first() if account else None
     if account is None or sso is None or not sso.enabled:
@@ -143,7 +147,9 @@ def sso_sign_in(*, account_uid: str, encoded: str, meta: RequestMeta) -> SsoSign
             "SsoNotEnabled", "Single sign-on is not enabled for this account.", status=404
         )
     try:
-        identity = verify_response(encoded, sso.metadata, user_sp(account.uid))
+        identity = verify_response(
+            encoded, sso.metadata, user_sp(account.uid), outstanding=outstanding
+        )
         if identity.issuer != sso.idp_entity_id:
             raise SamlRejected("AuthenticationFail.SAMLAssertion.Invalid", "Unknown issuer.")
         name = _login_name(sso, account, identity)

@@ -3,10 +3,13 @@ start, our SP metadata, and the SSO settings page."""
 
 from __future__ import annotations
 
+import time
+
 from django import forms
 from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth.decorators import login_not_required
+from django.core import signing
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -24,6 +27,11 @@ from federation.saml import ServiceProvider, user_sp
 from federation.user_sso import sso_settings_of, sso_sign_in, user_sso_set
 from policies.guards import allowed, require
 
+REQUESTS_COOKIE = "iam_saml_requests"
+REQUESTS_PATH = "/console/sso/"
+REQUEST_SECONDS = 600
+MAX_OUTSTANDING_REQUESTS = 5
+
 
 def _account_for(identifier: str) -> Account | None:
     identifier = identifier.strip().lower()
@@ -39,9 +47,13 @@ def _account_for(identifier: str) -> Account | None:
 @require_POST
 def assertion_consumer(request: HttpRequest, account_uid: str) -> HttpResponse:
     meta = request.meta  # type: ignore[attr-defined]
+    requests = _outstanding_requests(request)
     try:
         result = sso_sign_in(
-            account_uid=account_uid, encoded=request.POST.get("SAMLResponse", ""), meta=meta
+            account_uid=account_uid,
+            encoded=request.POST.get("SAMLResponse", ""),
+            meta=meta,
+            outstanding={request_id for uid, request_id, _ in requests if uid == account_uid},
         )
     except IamError as exc:
         return render(
@@ -64,7 +76,37 @@ def assertion_consumer(request: HttpRequest, account_uid: str) -> HttpResponse:
         messages.info(request, "Welcome: your user was created from your identity provider.")
     relay = request.POST.get("RelayState", "")
     target = relay if relay.startswith("/console/") and "//" not in relay else "/console/"
-    return redirect(target)
+    response = redirect(target)
+    if answered := result.identity.in_response_to:  # a request is answered once
+        _keep_requests(response, [entry for entry in requests if entry[1] != answered])
+    return response
+
+
+def _outstanding_requests(request: HttpRequest) -> list[list]:
+    """This browser's unanswered AuthnRequests, [account uid, request ID, sent at], from a
+    signed cookie: not the session, whose cookie (SameSite=Lax) a browser leaves out of the
+    IdP's cross-site POST."""
+    try:
+        entries = signing.loads(request.COOKIES.get(REQUESTS_COOKIE, ""), salt=REQUESTS_COOKIE)
+    except signing.BadSignature:
+        return []
+    now = time.time()
+    return [entry for entry in entries if now - entry[2] < REQUEST_SECONDS]
+
+
+def _keep_requests(response: HttpResponse, entries: list[list]) -> None:
+    if not entries:
+        response.delete_cookie(REQUESTS_COOKIE, path=REQUESTS_PATH, samesite="None")
+        return
+    response.set_cookie(
+        REQUESTS_COOKIE,
+        signing.dumps(entries[-MAX_OUTSTANDING_REQUESTS:], salt=REQUESTS_COOKIE),
+        max_age=REQUEST_SECONDS,
+        path=REQUESTS_PATH,
+        secure=True,  # browsers keep Secure cookies of http://localhost too
+        httponly=True,
+        samesite="None",  # sent with the IdP's cross-site POST
+    )
 
 
 class SsoStartForm(forms.Form):
@@ -85,13 +127,16 @@ def sso_start(request: HttpRequest) -> HttpResponse:
             error = "Single sign-on is not enabled for that account."
         else:
             try:
-                url = _authn_request_url(account, sso.metadata, sso.idp_entity_id)
+                request_id, url = _authn_request(account, sso.metadata, sso.idp_entity_id)
             except IamError as exc:
                 error = exc.message
             else:
                 # A page that moves on by itself rather than a redirect: the console's CSP
                 # (form-action 'self') forbids a form submission from ending on another site.
-                return render(request, "federation/sso_redirect.html", {"url": url})
+                response = render(request, "federation/sso_redirect.html", {"url": url})
+                sent = [account.uid, request_id, int(time.time())]
+                _keep_requests(response, [*_outstanding_requests(request), sent])
+                return response
     return render(
         request,
         "federation/sso_start.html",
@@ -100,7 +145,8 @@ def sso_start(request: HttpRequest) -> HttpResponse:
     )
 
 
-def _authn_request_url(account: Account, metadata: str, idp_entity_id: str) -> str:
+def _authn_request(account: Account, metadata: str, idp_entity_id: str) -> tuple[str, str]:
+    """A signed AuthnRequest to the account's IdP: its ID and the URL that carries it."""
     from saml2 import BINDING_HTTP_REDIRECT
     from saml2.client import Saml2Client
     from saml2.xmldsig import SIG_RSA_SHA256
@@ -111,7 +157,7 @@ def _authn_request_url(account: Account, metadata: str, idp_entity_id: str) -> s
     try:
         with key_files() as files:
             client = Saml2Client(config=_sp_config(user_sp(account.uid), metadata, files))
-            _, info = client.prepare_for_authenticate(
+            request_id, info = client.prepare_for_authenticate(
                 entityid=idp_entity_id,
                 relay_state="/console/",
                 binding=BINDING_HTTP_REDIRECT,
@@ -123,7 +169,7 @@ def _authn_request_url(account: Account, metadata: str, idp_entity_id: str) -> s
             f"The identity provider has no usable sign-in endpoint ({exc}).",
             status=400,
         ) from exc
-    return dict(info["headers"])["Location"]
+    return str(request_id), dict(info["headers"])["Location"]
 
 
 @login_not_required

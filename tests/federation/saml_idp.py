@@ -63,6 +63,23 @@ def _signed(server: Any, response: Any) -> str:
     )
 
 
+def confirmation(**changes: Any) -> Callable[[Any], None]:
+    """A tweak setting attributes of the bearer SubjectConfirmationData (recipient,
+    not_on_or_after, in_response_to…); None removes one."""
+
+    def tweak(response: Any) -> None:
+        data = response.assertion.subject.subject_confirmation[0].subject_confirmation_data
+        for name, value in changes.items():
+            setattr(data, name, value)
+
+    return tweak
+
+
+def saml_time(delta: datetime.timedelta) -> str:
+    """A SAML instant `delta` from now."""
+    return (datetime.datetime.now(datetime.UTC) + delta).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
 def sp_metadata(entity_id: str, acs_url: str) -> str:
     from saml2 import BINDING_HTTP_POST
     from saml2.config import SPConfig

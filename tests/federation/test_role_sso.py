@@ -17,7 +17,7 @@ from policies.services import policy_attach
 from roles.services import role_create
 from sts.models import StsSession
 from tests.conftest import system_policy
-from tests.federation.saml_idp import TestSamlIdp
+from tests.federation.saml_idp import TestSamlIdp, confirmation
 from tests.test_view_matrix import client_for
 
 pytestmark = [pytest.mark.django_db, pytest.mark.saml]
@@ -130,6 +130,18 @@ def test_refusals(idp, setup):
         result = Client().post("/console/sso/saml-role", {"SAMLResponse": response})
         assert result.status_code == 401, label
     assert not StsSession.objects.exists()
+
+
+def test_a_recipient_of_another_service_provider_is_refused(idp, setup):
+    response = idp.response(
+        role_sp(),
+        subject="carol",
+        attributes={ROLE_ATTRIBUTE: [f"{setup['reader'].arn},{setup['provider'].arn}"]},
+        tweak=confirmation(recipient="https://elsewhere.example/acs"),
+    )
+    result = Client().post("/console/sso/saml-role", {"SAMLResponse": response})
+    assert result.status_code == 401 and b"Recipient" in result.content
+    assert b"reader" not in result.content
 
 
 def test_replay_and_tampered_choice(idp, setup):

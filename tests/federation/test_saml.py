@@ -19,7 +19,7 @@ from federation.saml import ROLE_ATTRIBUTE, SESSION_ATTRIBUTE, ServiceProvider, 
 from federation.services import saml_provider_create
 from roles.services import role_create
 from sts.models import StsSession
-from tests.federation.saml_idp import TestSamlIdp
+from tests.federation.saml_idp import TestSamlIdp, confirmation, saml_time
 
 pytestmark = [pytest.mark.django_db, pytest.mark.saml]
 
@@ -122,6 +122,40 @@ def test_wrong_audience_and_recipient_are_refused(setup, idp):
         setup, idp.response(role_sp(), attributes=grant(setup), destination=other.acs_url)
     )
     assert (status, body["Code"]) == (401, "AuthenticationFail.SAMLAssertion.AudienceNotMatch")
+
+
+def test_a_recipient_of_another_service_provider_is_refused(setup, idp):
+    """Audience and Destination are ours, but the bearer confirmation names another SP's ACS."""
+    elsewhere = confirmation(recipient="https://elsewhere.example/acs")
+    assertion = idp.response(role_sp(), attributes=grant(setup), tweak=elsewhere)
+    status, body = exchange(setup, assertion)
+    assert (status, body["Code"]) == (401, "AuthenticationFail.SAMLAssertion.Invalid"), body
+    assert "Recipient" in body["Message"] and role_sp().acs_url in body["Message"]
+    assert not StsSession.objects.exists()
+
+
+def test_the_confirmation_needs_a_recipient_and_a_lifetime(setup, idp):
+    for missing in ("recipient", "not_on_or_after"):
+        tweak = confirmation(**{missing: None})
+        status, body = exchange(
+            setup, idp.response(role_sp(), attributes=grant(setup), tweak=tweak)
+        )
+        assert (status, body["Code"]) == (401, "AuthenticationFail.SAMLAssertion.Invalid"), missing
+    assert not StsSession.objects.exists()
+
+
+def test_an_expired_confirmation_is_refused_while_the_conditions_hold(setup, idp):
+    past = confirmation(not_on_or_after=saml_time(timedelta(minutes=-10)))
+    status, body = exchange(setup, idp.response(role_sp(), attributes=grant(setup), tweak=past))
+    assert (status, body["Code"]) == (401, "AuthenticationFail.SAMLAssertion.Expired"), body
+
+
+def test_a_response_to_a_request_this_sp_never_sent_is_refused(setup, idp):
+    """The role-SSO service provider sends no AuthnRequest: it takes unsolicited responses only."""
+    answer = idp.response(role_sp(), attributes=grant(setup), in_response_to="id-not-ours")
+    status, body = exchange(setup, answer)
+    assert (status, body["Code"]) == (401, "AuthenticationFail.SAMLAssertion.Invalid"), body
+    assert "InResponseTo" in body["Message"]
 
 
 def test_unsigned_and_foreign_responses_are_refused(setup, idp):

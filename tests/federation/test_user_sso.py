@@ -5,8 +5,10 @@ turning password sign-in off work as set, and root keeps its password."""
 from __future__ import annotations
 
 import base64
+import html
 from datetime import timedelta
 from pathlib import Path
+from urllib.parse import parse_qs, urlparse
 
 import pytest
 import time_machine
@@ -18,7 +20,7 @@ from audit.models import AuditEvent
 from federation.saml import user_sp
 from federation.user_sso import user_sso_set
 from tests.conftest import PASSWORD
-from tests.federation.saml_idp import TestSamlIdp
+from tests.federation.saml_idp import TestSamlIdp, confirmation
 from tests.test_view_matrix import client_for
 
 pytestmark = [pytest.mark.django_db, pytest.mark.saml]
@@ -159,6 +161,56 @@ def test_sp_initiated_start_redirects_to_the_idp(tenant, idp, sso):
         'content="0;url=https://idp.example.test/saml/sso?SAMLRequest=' in response.content.decode()
     )
     assert Client().post("/console/sso/start", {"account": "nope"}).status_code == 400
+
+
+def start(client: Client, idp, tenant) -> str:
+    """Start an SP-initiated sign-in in `client`; the AuthnRequest's ID, as the IdP reads it."""
+    page = client.post("/console/sso/start", {"account": "acme"}).content.decode()
+    url = html.unescape(page.split('content="0;url=', 1)[1].split('"', 1)[0])
+    saml_request = parse_qs(urlparse(url).query)["SAMLRequest"][0]
+    return idp.request_id(user_sp(tenant.account.uid), saml_request)
+
+
+def test_an_answer_to_our_request_signs_in_the_browser_that_sent_it(tenant, idp, sso):
+    client = Client()
+    request_id = start(client, idp, tenant)
+    sp = user_sp(tenant.account.uid)
+    response = idp.response(sp, subject="alice", in_response_to=request_id)
+    assert post(tenant, response, client)[1].status_code == 302
+    again = idp.response(sp, subject="alice", in_response_to=request_id)  # answered already
+    refused = post(tenant, again, client)[1]
+    assert refused.status_code == 401 and b"InResponseTo" in refused.content
+
+
+def test_an_answer_to_another_browsers_or_an_unknown_request_is_refused(tenant, idp, sso):
+    sp = user_sp(tenant.account.uid)
+    request_id = start(Client(), idp, tenant)
+    elsewhere = post(tenant, idp.response(sp, subject="alice", in_response_to=request_id))[1]
+    assert elsewhere.status_code == 401 and b"InResponseTo" in elsewhere.content
+    client = Client()
+    start(client, idp, tenant)
+    forged = idp.response(sp, subject="alice", in_response_to="id-never-sent")
+    assert post(tenant, forged, client)[1].status_code == 401
+    mixed = idp.response(
+        sp,
+        subject="alice",
+        in_response_to=start(client, idp, tenant),
+        tweak=confirmation(in_response_to="id-never-sent"),
+    )
+    assert post(tenant, mixed, client)[1].status_code == 401
+    assert not ConsoleSession.objects.exists()
+
+
+def test_a_recipient_of_another_service_provider_is_refused(tenant, idp, sso):
+    elsewhere = confirmation(recipient="https://elsewhere.example/acs")
+    response = idp.response(user_sp(tenant.account.uid), subject="alice", tweak=elsewhere)
+    result = post(tenant, response)[1]
+    assert result.status_code == 401 and b"Recipient" in result.content
+    assert AuditEvent.objects.filter(
+        action="console:Login",
+        outcome="error",
+        error_code="AuthenticationFail.SAMLAssertion.Invalid",
+    ).exists()
 
 
 def test_sp_metadata_is_published(tenant, sso):

@@ -31,8 +31,8 @@ def child_environment(parent: Mapping[str, str], credentials_uri: str) -> dict[s
     """The function's environment: the parent's minus every key, plus the credentials URI.
 
     `ALIBABA_CLOUD_ECS_METADATA_DISABLED` keeps the SDK's default chain from asking a cloud
-    metadata address (off loopback); the CLI profile is skipped so a developer's own profile
-    can't stand in for the role. `IAM_ENDPOINT` is passed on unchanged."""
+    metadata address (off loopback); the CLI profile and the credentials file are skipped so a
+    developer's own profile can't stand in for the role. `IAM_ENDPOINT` is passed on as is."""
     env = {
         name: value
         for name, value in parent.items()
@@ -41,6 +41,7 @@ def child_environment(parent: Mapping[str, str], credentials_uri: str) -> dict[s
     env["ALIBABA_CLOUD_CREDENTIALS_URI"] = credentials_uri
     env["ALIBABA_CLOUD_ECS_METADATA_DISABLED"] = "true"
     env["ALIBABA_CLOUD_CLI_PROFILE_DISABLED"] = "true"
+    env["ALIBABA_CLOUD_CREDENTIALS_FILE"] = os.devnull  # instead of ~/.alibabacloud/…
     return env
 
 

@@ -204,6 +204,7 @@ def test_child_environment_drops_every_key_and_points_the_sdk_at_the_uri():
         "ALIBABA_CLOUD_ACCESS_KEY_SECRET": "s",
         "ALIBABA_CLOUD_SECURITY_TOKEN": "t",
         "ALIBABA_CLOUD_ECS_METADATA": "some-role",
+        "ALIBABA_CLOUD_CREDENTIALS_FILE": "/home/dev/.alibabacloud/credentials.ini",
     }
     env = child_environment(parent, "http://127.0.0.1:1/abc")
     assert env == {
@@ -212,6 +213,7 @@ def test_child_environment_drops_every_key_and_points_the_sdk_at_the_uri():
         "ALIBABA_CLOUD_CREDENTIALS_URI": "http://127.0.0.1:1/abc",
         "ALIBABA_CLOUD_ECS_METADATA_DISABLED": "true",
         "ALIBABA_CLOUD_CLI_PROFILE_DISABLED": "true",
+        "ALIBABA_CLOUD_CREDENTIALS_FILE": os.devnull,
     }
 
 

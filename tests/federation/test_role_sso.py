@@ -94,6 +94,15 @@ def test_pick_a_role_and_use_the_console_as_it(idp, setup, tenant):
     assert denied.credential == session.access_key_id
 
 
+def test_the_overview_of_a_role_without_permissions(idp, setup):
+    """No RAM user behind the session: the welcome names the role session."""
+    client = sign_in(idp, setup, role="operator")  # no policy attached
+    page = client.get("/console/")
+    assert page.status_code == 200
+    assert b"No permissions are granted to you yet" in page.content
+    assert b"carol" in page.content
+
+
 def test_user_only_pages_send_the_role_to_the_overview(idp, setup):
     client = sign_in(idp, setup)
     for path in ("/console/credentials/", "/console/password", "/console/credentials/mfa"):

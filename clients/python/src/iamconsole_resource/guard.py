@@ -10,6 +10,7 @@ from iamconsole_resource.errors import (
     bad_request,
     missing_parameter,
     not_found,
+    too_large,
     unavailable,
 )
 from iamconsole_resource.request import IncomingRequest
@@ -17,12 +18,30 @@ from iamconsole_resource.routes import Routes
 
 logger = logging.getLogger("iamconsole_resource")
 PUBLIC = Decision(True, None, None, None, None)
+# iamconsole refuses a question whose Query or FormBody is longer (docs/resource-services.md):
+# such a request is the caller's fault, answered here, not a 503 after asking.
+MAX_SIGNED_TEXT = 32 * 1024
+
+
+def _oversized(request: IncomingRequest) -> ErrorReply | None:
+    if len(request.query_string) > MAX_SIGNED_TEXT:
+        return ErrorReply(
+            414,
+            "InvalidParameter.RequestSize",
+            f"The query string is longer than {MAX_SIGNED_TEXT} characters.",
+        )
+    if not request.is_v3 and len(request.form_body) > MAX_SIGNED_TEXT:
+        return too_large(MAX_SIGNED_TEXT)
+    return None
 
 
 def check(
     authorizer: Authorizer, routes: Routes, request: IncomingRequest
 ) -> Decision | ErrorReply:
     """The caller's Decision when allowed (or the route is public); else the reply to send."""
+    oversized = _oversized(request)
+    if oversized is not None:
+        return oversized
     route = routes.resolve(request)
     if route is None:
         return not_found(request.api_action)

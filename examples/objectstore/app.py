@@ -22,9 +22,7 @@ from examples.objectstore.store import Store, StoreError, check_bucket_name, che
 
 VERSION = "2026-12-01"
 HOST_ID = "objectstore.example"
-# iamconsole takes a form body of at most 32 KiB into a question; refuse bigger ones up front
-# (400) instead of failing the question (503).
-MAX_BODY = 32 * 1024
+MAX_BODY = 1 << 20  # a bigger request is refused (413) before iamconsole is asked
 REQUEST = "iamconsole.request"
 
 logger = logging.getLogger("examples.objectstore")

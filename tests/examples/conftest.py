@@ -60,10 +60,11 @@ def oss_service(db) -> tuple[str, str]:
 
 @pytest.fixture
 def start_objectstore(live_server, oss_service, tmp_path) -> Iterator[Callable[..., RunningStore]]:
-    """start_objectstore(iam_endpoint=None) -> a running object store, stopped after the test."""
+    """start_objectstore(iam_endpoint=None, *options) -> a running object store (extra command
+    line options, e.g. "--workers", "1"), stopped after the test."""
     running: list[RunningStore] = []
 
-    def start(iam_endpoint: str | None = None) -> RunningStore:
+    def start(iam_endpoint: str | None = None, *options: str) -> RunningStore:
         port = free_port()
         data = tmp_path / f"objectstore-{port}"
         log = tmp_path / f"objectstore-{port}.log"
@@ -74,7 +75,7 @@ def start_objectstore(live_server, oss_service, tmp_path) -> Iterator[Callable[.
             "IAM_SERVICE_ACCESS_KEY_SECRET": oss_service[1],
         }
         command = [sys.executable, "-m", "examples.objectstore", "--host", "127.0.0.1"]
-        command += ["--port", str(port), "--data", str(data)]
+        command += ["--port", str(port), "--data", str(data), *options]
         with log.open("wb") as output:
             process = subprocess.Popen(
                 command, cwd=ROOT, env=env, stdout=output, stderr=subprocess.STDOUT

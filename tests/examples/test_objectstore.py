@@ -195,6 +195,44 @@ def test_an_explicit_deny_wins_over_an_allow(tenant, robot, objectstore):
     assert event.details["statement"]["sid"] == "KeepPrivate"
 
 
+def test_a_condition_on_the_listed_prefix(tenant, robot, objectstore):
+    """ListObjects passes oss:Prefix, so a policy can open part of a bucket's listing."""
+    user, key_id, secret = robot
+    uid = tenant.account.uid
+    document = store_policy(uid, "shelf", ["oss:CreateBucket", "oss:PutObject"])
+    document["Statement"].append(
+        {
+            "Effect": "Allow",
+            "Action": "oss:ListObjects",
+            "Resource": f"acs:oss:*:{uid}:shelf",
+            "Condition": {"StringLike": {"oss:Prefix": "public/*"}},
+        }
+    )
+    grant(tenant, user, document)
+    at = (objectstore.endpoint, key_id, secret)
+    tea_call(*at, "CreateBucket", {"Bucket": "shelf"})
+    for key in ("public/a", "private/b"):
+        tea_call(*at, "PutObject", {"Bucket": "shelf", "Key": key, "Content": "."})
+    listed = tea_call(*at, "ListObjects", {"Bucket": "shelf", "Prefix": "public/"})
+    assert listed["Objects"] == [{"Key": "public/a", "Size": 1}]
+    for prefix in ("private/", ""):
+        denied = refused(tea_call, *at, "ListObjects", {"Bucket": "shelf", "Prefix": prefix})
+        assert denied.code == "NoPermission"
+
+
+def test_served_by_gunicorn_workers(tenant, robot, start_objectstore):
+    user, key_id, secret = robot
+    grant(tenant, user, store_policy(tenant.account.uid))
+    store = start_objectstore(None, "--workers", "2", "--threads", "2")
+    at = (store.endpoint, key_id, secret)
+    tea_call(*at, "CreateBucket", {"Bucket": "pooled"})
+    for n in range(6):  # spread over both workers: each asks iamconsole itself
+        tea_call(*at, "PutObject", {"Bucket": "pooled", "Key": f"k{n}", "Content": str(n)})
+    assert legacy_call(*at, "GetObject", {"Bucket": "pooled", "Key": "k5"})["Content"] == "5"
+    assert len(legacy_call(*at, "ListObjects", {"Bucket": "pooled"})["Objects"]) == 6
+    assert events("oss:PutObject", "success").count() == 6
+
+
 def test_a_source_ip_condition_sees_the_original_caller(tenant, robot, objectstore, monkeypatch):
     """The store reaches iamconsole from 127.0.0.1; the caller comes from 127.0.0.2. Only the
     caller's address may satisfy the condition."""

@@ -10,6 +10,7 @@ urlpatterns = [
     path("events/<int:event_id>/", views.event_detail, name="event_detail"),
     path("verify", views.verify_start, name="verify_start"),
     path("retention", views.retention, name="retention"),
+    path("data-events", views.data_events, name="data_events"),
     path("verify/<int:check_id>", views.verify_status, name="verify_status"),
     path("sessions/", session_views.sessions, name="sessions"),
     path(

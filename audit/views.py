@@ -18,6 +18,7 @@ from django.views.decorators.http import require_POST
 
 from accounts.console import handle_iam_errors
 from accounts.errors import NotFound
+from accounts.models import Account
 from accounts.stepup import step_up_redirect
 from audit import selectors
 from audit.chain import timestamp
@@ -27,6 +28,8 @@ from audit.models import AuditEvent, IntegrityCheck
 from audit.services import event_record, integrity_check_request, retention_set
 from policies.guards import allowed, require
 from policies.principal import Principal
+from resource_services.forms import DataEventsForm
+from resource_services.services import data_events_recorded, data_events_set
 
 EXPORT_FIELDS = (
     "id",
@@ -90,6 +93,7 @@ def overview(request: HttpRequest, retention_form: RetentionForm | None = None) 
         target_arn=_resource(principal),
         details={"view": "overview"},
     )
+    recorded = data_events_recorded(principal.account_id)
     return render(
         request,
         "audit/overview.html",
@@ -101,14 +105,15 @@ def overview(request: HttpRequest, retention_form: RetentionForm | None = None) 
             "retention_days": _retention_days(principal),
             "retention_form": retention_form
             or RetentionForm(initial={"days": _retention_days(principal)}),
+            "can_set_data_events": allowed(principal, "audit:SetDataEvents", _resource(principal)),
+            "data_events_form": DataEventsForm(initial={"record_allowed": recorded}),
+            "data_events_recorded": recorded,
         },
         status=400 if retention_form is not None else 200,
     )
 
 
 def _retention_days(principal: Principal) -> int:
-    from accounts.models import Account
-
     return Account.objects.values_list("audit_retention_days", flat=True).get(
         pk=principal.account_id
     )
@@ -277,4 +282,26 @@ def retention(request: HttpRequest) -> HttpResponseBase:
         return overview(request, retention_form=form)
     retention_set(actor=principal, days=form.cleaned_data["days"])
     messages.success(request, f"Events are now kept online for {form.cleaned_data['days']} days.")
+    return redirect("audit:overview")
+
+
+@require_POST
+@handle_iam_errors
+def data_events(request: HttpRequest) -> HttpResponseBase:
+    """Switch recording of allowed resource-service decisions for the account."""
+    principal = request.principal  # type: ignore[attr-defined]
+    require(principal, "audit:SetDataEvents", _resource(principal))
+    step_up = step_up_redirect(request, next_url=reverse("audit:overview"))
+    if step_up is not None:
+        return step_up
+    form = DataEventsForm(request.POST)
+    record = form.is_valid() and form.cleaned_data["record_allowed"]  # unticked: off
+    account = Account.objects.get(pk=principal.account_id)
+    data_events_set(actor=principal, account=account, record_allowed=record)
+    messages.success(
+        request,
+        "Allowed resource-service decisions are now recorded."
+        if record
+        else "Allowed resource-service decisions are no longer recorded; denials still are.",
+    )
     return redirect("audit:overview")

@@ -18,6 +18,7 @@ from federation.models import UserSsoSettings
 from groups.services import group_add_user, group_create
 from policies.principal import RequestMeta
 from policies.services import policy_attach, policy_create, policy_version_create
+from resource_services.models import DataEventSetting
 from roles.models import Role
 from roles.services import role_create
 from sts.models import StsSession
@@ -244,6 +245,13 @@ SPECS = [
         object_url=False,
     ),
     Spec(
+        "audit_data_events",
+        "/console/audit/data-events",
+        {},  # the box unticked: stop recording allowed resource-service decisions
+        ("audit:SetDataEvents",),
+        object_url=False,
+    ),
+    Spec(
         "sso_settings",
         "/console/sso/",
         {"provisioning": "on", "auxiliary_domain": "corp.example"},
@@ -455,7 +463,18 @@ def account_settings(account) -> tuple:
         tuple(account.saml_providers.order_by("pk").values_list("name", flat=True)),
         tuple(account.oidc_providers.order_by("pk").values_list("name", flat=True)),
     )
-    return account.alias, account.audit_retention_days, preference, roles, role_policies, sessions
+    data_events = tuple(
+        DataEventSetting.objects.filter(account=account).values_list("record_allowed", flat=True)
+    )
+    return (
+        account.alias,
+        account.audit_retention_days,
+        data_events,
+        preference,
+        roles,
+        role_policies,
+        sessions,
+    )
 
 
 def PolicyAttachment_roles(account):
@@ -534,6 +553,7 @@ STEP_UP_SPECS = [
         "key_create",
         "welcome",
         "audit_retention",
+        "audit_data_events",
         "sso_settings",
     }
 ]

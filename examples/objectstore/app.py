@@ -15,15 +15,21 @@ from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
-from iamconsole_resource import CALLER_ACCOUNT, Authorizer, ErrorReply, IncomingRequest, Routes
-from iamconsole_resource.wsgi import PRINCIPAL, IamconsoleWsgi, reply
+from iamconsole_resource import (
+    CALLER_ACCOUNT,
+    Authorizer,
+    ErrorReply,
+    IncomingRequest,
+    Principal,
+    Routes,
+)
+from iamconsole_resource.wsgi import PRINCIPAL, REQUEST, IamconsoleWsgi, reply
 
 from examples.objectstore.store import Store, StoreError, check_bucket_name, check_key
 
 VERSION = "2026-12-01"
 HOST_ID = "objectstore.example"
 MAX_BODY = 1 << 20  # a bigger request is refused (413) before iamconsole is asked
-REQUEST = "iamconsole.request"
 
 logger = logging.getLogger("examples.objectstore")
 
@@ -165,7 +171,7 @@ class ObjectStoreApp:
         self, environ: dict[str, Any], start_response: Callable[..., Any]
     ) -> Iterable[bytes]:
         request: IncomingRequest = environ.get(REQUEST) or request_of(environ)
-        principal = environ.get(PRINCIPAL)
+        principal: Principal | None = environ.get(PRINCIPAL)
         action = request.api_action
         request_id = str(uuid.uuid4()).upper()
         try:
@@ -177,6 +183,12 @@ class ObjectStoreApp:
         except StoreError as exc:
             logger.info("%s %s %s", action, exc.code, principal.arn if principal else "-")
             error = ErrorReply(exc.status, exc.code, exc.message, request_id, HOST_ID)
+            return reply(start_response, error)
+        except OSError:  # the disk, not the caller: full, unwritable, gone
+            logger.exception("%s failed", action)
+            error = ErrorReply(
+                500, "InternalError", "The object store failed.", request_id, HOST_ID
+            )
             return reply(start_response, error)
         encoded = json.dumps(body, ensure_ascii=False).encode()
         start_response(
@@ -201,8 +213,8 @@ class ObjectStoreApp:
         return handler
 
 
-def _account(principal: Any) -> str | None:
-    return None if principal is None else str(principal.account_id)
+def _account(principal: Principal | None) -> str | None:
+    return None if principal is None else principal.account_id
 
 
 def application(data: Path, authorizer: Authorizer) -> IamconsoleWsgi:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import io
+import json
 import subprocess
 import sys
 import threading
@@ -9,7 +11,13 @@ from pathlib import Path
 
 import pytest
 
-from examples.objectstore.app import HANDLERS, create_bucket, get_object, routes_for
+from examples.objectstore.app import (
+    HANDLERS,
+    ObjectStoreApp,
+    create_bucket,
+    get_object,
+    routes_for,
+)
 from examples.objectstore.store import Store, StoreError, decode_name, encode_key
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -100,3 +108,25 @@ def test_the_example_imports_neither_django_nor_iamconsole():
         [sys.executable, "-c", probe], cwd=ROOT, capture_output=True, text=True, check=True
     ).stdout.split()
     assert {name.split(".")[0] for name in loaded} & apps == set()
+
+
+def test_a_disk_failure_is_a_500_in_alibabas_shape(tmp_path, monkeypatch):
+    store = Store(tmp_path)
+    store.create_bucket("b-1", owner="1000000000000001")
+
+    def full(*args):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(store, "put", full)
+    environ = {
+        "REQUEST_METHOD": "POST",
+        "PATH_INFO": "/",
+        "QUERY_STRING": "Bucket=b-1&Key=k&Content=x",
+        "HTTP_X_ACS_ACTION": "PutObject",
+        "HTTP_X_ACS_VERSION": "2026-12-01",
+        "wsgi.input": io.BytesIO(),
+    }
+    seen: list[str] = []
+    body = b"".join(ObjectStoreApp(store)(environ, lambda status, headers: seen.append(status)))
+    assert seen == ["500 Internal Server Error"]
+    assert json.loads(body)["Code"] == "InternalError"

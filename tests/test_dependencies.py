@@ -9,16 +9,21 @@ import tomllib
 from importlib.metadata import packages_distributions
 from pathlib import Path
 
+from django.conf import settings
+
 ROOT = Path(__file__).resolve().parents[1]
-NOT_SHIPPED = {"tests", "bench"}
+
+
+def server_packages() -> list[Path]:
+    """The project's own apps and its wiring: what the server runs (not tests, bench, examples)."""
+    names = {"iamconsole", *(app.split(".")[0] for app in settings.INSTALLED_APPS)}
+    return [ROOT / name for name in sorted(names) if (ROOT / name / "__init__.py").exists()]
 
 
 def imported_modules() -> set[str]:
     modules: set[str] = set()
-    for init in ROOT.glob("*/__init__.py"):
-        if init.parent.name in NOT_SHIPPED:
-            continue
-        for path in init.parent.rglob("*.py"):
+    for package in server_packages():
+        for path in package.rglob("*.py"):
             for node in ast.walk(ast.parse(path.read_text())):
                 if isinstance(node, ast.Import):
                     modules |= {alias.name.split(".")[0] for alias in node.names}

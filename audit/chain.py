@@ -58,7 +58,19 @@ def normalized_details(details: dict[str, Any]) -> dict[str, Any]:
     """Details as the database gives them back (plain JSON), so the hash survives storage."""
     from django.core.serializers.json import DjangoJSONEncoder
 
-    return json.loads(json.dumps(details, cls=DjangoJSONEncoder).replace("\\u0000", ""))
+    return _without_nul(json.loads(json.dumps(details, cls=DjangoJSONEncoder)))
+
+
+def _without_nul(value: Any) -> Any:
+    # PostgreSQL's jsonb holds no NUL. Removed from the parsed strings, not from the JSON text,
+    # where a literal backslash followed by u0000 would be cut in half.
+    if isinstance(value, str):
+        return value.replace("\x00", "")
+    if isinstance(value, dict):
+        return {_without_nul(k): _without_nul(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_without_nul(v) for v in value]
+    return value
 
 
 @dataclass

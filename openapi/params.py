@@ -5,11 +5,30 @@ from __future__ import annotations
 import base64
 import binascii
 import json
-from collections.abc import Callable
+import re
+from collections.abc import Callable, Iterator, Mapping
 from datetime import UTC
 from typing import Any
 
-from openapi.errors import invalid, missing
+from openapi.errors import ApiError, invalid, missing
+
+# C0 controls but tab, line feed and carriage return (pretty-printed documents hold those), DEL,
+# and lone surrogates: PostgreSQL can't store NUL in text and UTF-8 can't encode a surrogate, so
+# such a value would otherwise reach the database and fail there.
+UNSAFE_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff]")
+SIGNED_HEADERS = ("authorization", "x-acs-")
+JSON_LIST_DEPTH = 8
+
+
+def refuse_unsafe_characters(params: Mapping[str, str], headers: Mapping[str, str]) -> None:
+    """Refuse a request whose parameters or signing headers hold a control character or a lone
+    surrogate (`InvalidParameter.<Name>`), before anything looks them up or stores them."""
+    signing = {k: v for k, v in headers.items() if k.lower().startswith(SIGNED_HEADERS)}
+    for name, value in (*params.items(), *signing.items()):
+        if UNSAFE_CHARACTERS.search(name):
+            raise ApiError("InvalidParameter", "A parameter name holds a control character.")
+        if UNSAFE_CHARACTERS.search(value):
+            raise invalid(name, "It must not contain control characters or lone surrogates.")
 
 
 class Params:
@@ -58,11 +77,33 @@ class Params:
             return []
         try:
             parsed = json.loads(value)
-        except json.JSONDecodeError as exc:
+        except (ValueError, RecursionError) as exc:  # ValueError: also a number too long
             raise invalid(name, "Use a JSON list.") from exc
         if not isinstance(parsed, list):
             raise invalid(name, "Use a JSON list.")
+        for depth, text in _strings(parsed):
+            if depth > JSON_LIST_DEPTH:
+                raise invalid(name, "The JSON list is nested too deeply.")
+            if UNSAFE_CHARACTERS.search(text):
+                raise invalid(name, "It must not contain control characters or lone surrogates.")
         return parsed
+
+
+def _strings(value: Any) -> Iterator[tuple[int, str]]:
+    """(depth, text) of every key and string in a parsed JSON value (iterative: no recursion
+    limit to hit), with (depth, "") for containers so depth is seen even without strings."""
+    stack: list[tuple[int, Any]] = [(0, value)]
+    while stack:
+        depth, item = stack.pop()
+        if isinstance(item, str):
+            yield depth, item
+        elif isinstance(item, dict):
+            yield depth, ""
+            stack.extend((depth + 1, k) for k in item)
+            stack.extend((depth + 1, v) for v in item.values())
+        elif isinstance(item, list):
+            yield depth, ""
+            stack.extend((depth + 1, v) for v in item)
 
 
 def encode_marker(value: str) -> str:

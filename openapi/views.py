@@ -18,7 +18,7 @@ from audit.services import event_record, recorded
 from openapi import registry
 from openapi.auth import authenticate, credential_owner
 from openapi.errors import ApiError
-from openapi.params import Params
+from openapi.params import Params, refuse_unsafe_characters
 from policies.principal import Principal
 
 logger = logging.getLogger(__name__)
@@ -71,6 +71,7 @@ def _collect_params(request: HttpRequest) -> dict[str, str]:
 
 def _handle(request: HttpRequest, meta: Any) -> dict[str, Any]:
     params = _collect_params(request)
+    refuse_unsafe_characters(params, request.headers)
     action = params.get("Action") or request.headers.get("x-acs-action", "")
     version = params.get("Version") or request.headers.get("x-acs-version", "")
     handler = registry.lookup(version, action)

@@ -103,6 +103,9 @@ def policies_visible_to(account: Account) -> QuerySet[Policy]:
 
 
 def get_policy(account: Account, policy_type: str, name: str) -> Policy | None:
+    """The policy of that type and name (any case), or None."""
+    if len(name) > Policy._meta.get_field("name").max_length:  # type: ignore[operator]
+        return None  # can't exist, and SQLite refuses a LIKE pattern over 50,000 bytes
     scope = Q(account__isnull=True) if policy_type == Policy.Type.SYSTEM else Q(account=account)
     return Policy.objects.filter(scope, policy_type=policy_type, name__iexact=name).first()
 

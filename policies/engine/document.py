@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import enum
 import json
+import math
 import re
 from dataclasses import dataclass, field
 from typing import Any
@@ -15,6 +16,10 @@ from policies.engine.wildcard import Matcher, compile_pattern
 MAX_DEPTH = 12
 ACTION_RE = re.compile(r"^[A-Za-z0-9*?-]+:[A-Za-z0-9*?_.\-/]+$")
 CONTROL_RE = re.compile(r"[\x00-\x1f\x7f]")
+# Anywhere in a document: NUL can't be stored in PostgreSQL text, a lone surrogate can't be
+# encoded as UTF-8 (both can be written as JSON escapes).
+UNSTORABLE_RE = re.compile(r"[\x00\ud800-\udfff]")
+MAX_NUMBER_CHARS = 64
 
 
 class PolicyKind(enum.Enum):
@@ -85,6 +90,35 @@ def _reject_constant(name: str) -> Any:
     raise PolicyError(f"{name} is not allowed in a policy document")
 
 
+def _parse_int(text: str) -> int:
+    # Python refuses to convert more than 4,300 digits (a ValueError of its own); refuse sooner.
+    if len(text) > MAX_NUMBER_CHARS:
+        raise PolicyError(f"a number has more than {MAX_NUMBER_CHARS} digits")
+    return int(text)
+
+
+def _parse_float(text: str) -> float:
+    number = float(text)
+    if len(text) > MAX_NUMBER_CHARS or not math.isfinite(number):
+        raise PolicyError(f"the number {text[:20]}… is too long or too large")
+    return number
+
+
+def _check_strings(value: Any) -> None:
+    """Every key and string of the document is storable text."""
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, str):
+            if UNSTORABLE_RE.search(item):
+                raise PolicyError("a string holds NUL or a lone surrogate")
+        elif isinstance(item, dict):
+            stack.extend(item)
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+
+
 def _depth(value: Any, level: int = 0) -> int:
     if level > MAX_DEPTH:
         return level
@@ -102,7 +136,11 @@ def _load_json(text: str, max_chars: int) -> Any:
         raise PolicyError(f"the policy document is too long ({len(text)} characters)")
     try:
         document = json.loads(
-            text, object_pairs_hook=_reject_duplicates, parse_constant=_reject_constant
+            text,
+            object_pairs_hook=_reject_duplicates,
+            parse_constant=_reject_constant,
+            parse_int=_parse_int,
+            parse_float=_parse_float,
         )
     except json.JSONDecodeError as exc:
         raise PolicyError(
@@ -250,4 +288,5 @@ def parse_policy(
             f"the limit is {max_chars}"
         )
     parsed = tuple(_parse_statement(raw, i, kind) for i, raw in enumerate(statements))
+    _check_strings(document)  # after the statements, whose own checks say more precisely
     return ParsedPolicy(statements=parsed, canonical=canonical)

@@ -434,3 +434,19 @@ def test_compiled_set_agrees_with_reference(raw_statements, mfa):
         for resource in RESOURCES:
             expected = reference_decide(entries, action, resource, context)
             assert policy.decide(action, resource, context).effect is expected
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        '{"Version":"1","Statement":[{"Sid":' + "9" * 5000 + "}]}",
+        '{"Version":"1","Statement":[{"Sid":1' + "0" * 400 + ".5}]}",
+        '{"Version":"1","Statement":[{"Sid":1e999}]}',
+        doc(allow(Sid="a\x00b")),
+        doc(allow(Sid="\ud800")),
+        doc(allow(Condition={"StringEquals": {"acs:x": "\udfff"}})),
+    ],
+)
+def test_unstorable_values_and_huge_numbers_are_malformed(text):
+    with pytest.raises(PolicyError):
+        parse_policy(text)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from accounts.arns import ram_resource
-from accounts.errors import Conflict, InvalidParameter, NotFound
+from accounts.errors import InvalidParameter, NotFound
 from accounts.selectors import find_user
 from groups.selectors import get_group_for_actor
 from openapi.params import iso, page
@@ -98,15 +98,8 @@ def update_policy_description(call: ApiCall) -> dict[str, Any]:
 @action(RAM, "DeletePolicy")
 def delete_policy(call: ApiCall) -> dict[str, Any]:
     policy = _policy(call, "ram:DeletePolicy", "Custom")
-    if (
-        not call.params.flag("CascadingDelete", False)
-        and policy.versions.filter(is_default=False).exists()
-    ):
-        raise Conflict(
-            "DeleteConflict.Policy.Version",
-            "The policy has non-default versions; delete them first, or pass CascadingDelete=true.",
-        )
-    services.policy_delete(actor=call.principal, policy=policy)
+    cascade = bool(call.params.flag("CascadingDelete", False))
+    services.policy_delete(actor=call.principal, policy=policy, cascade=cascade)
     return {}
 
 

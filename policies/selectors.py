@@ -7,10 +7,12 @@ from functools import lru_cache
 from django.conf import settings
 from django.db.models import Count, Q, QuerySet
 
-from accounts.models import Account
+from accounts.models import Account, User
+from groups.models import Group
 from policies.authorization import StatementSource
 from policies.engine import ParsedPolicy, Statement, parse_policy
 from policies.models import Policy, PolicyAttachment, PolicyVersion
+from roles.models import Role
 
 
 @lru_cache(maxsize=8192)
@@ -124,3 +126,27 @@ def attachments_for_group(group_pk: int) -> QuerySet[PolicyAttachment]:
 
 def policy_document_limit() -> int:
     return int(settings.IAM_LIMITS["policy_document_chars"])
+
+
+def attached_to(attachment: PolicyAttachment) -> tuple[str, User | Group | Role]:
+    """("user" | "group" | "role", the entity) of one attachment."""
+    if attachment.user is not None:
+        return "user", attachment.user
+    if attachment.group is not None:
+        return "group", attachment.group
+    if attachment.role is None:  # a check constraint makes exactly one of the three set
+        raise ValueError(f"attachment {attachment.pk} has no target")
+    return "role", attachment.role
+
+
+def policy_uses(policy: Policy) -> list[str]:
+    """Lines naming what deleting a policy would also remove: its attachments and the
+    versions other than the default."""
+    attachments = policy.attachments.select_related("user", "group", "role").order_by("id")
+    lines = []
+    for attachment in attachments:
+        kind, target = attached_to(attachment)
+        lines.append(f"attached to {kind} {target.name}")
+    others = policy.versions.filter(is_default=False).order_by("id")
+    lines += [f"version {v}" for v in others.values_list("version_id", flat=True)]
+    return lines

@@ -1,4 +1,4 @@
-"""Writes for custom policies, their versions and attachments to users and groups."""
+"""Writes for custom policies, their versions and attachments to users, groups and roles."""
 
 from __future__ import annotations
 
@@ -19,9 +19,11 @@ from policies.engine import PolicyError, parse_policy
 from policies.guards import require
 from policies.models import Policy, PolicyAttachment, PolicyVersion
 from policies.principal import Principal
+from policies.selectors import attached_to
 from roles.models import Role
 
 POLICY_NAME_RE = re.compile(r"^[A-Za-z0-9-]{1,128}$")
+Target = User | Group | Role
 
 
 def validate_document(document: str) -> str:
@@ -102,28 +104,63 @@ def policy_update_description(*, actor: Principal, policy: Policy, description: 
     return policy
 
 
-def policy_delete(*, actor: Principal, policy: Policy) -> None:
-    """Delete a custom policy and its versions; refused while it is attached to anything."""
-    require(actor, "ram:DeletePolicy", policy.resource_arn(actor.account_uid))
-    _custom(policy)
-    users = list(policy.attachments.filter(user__isnull=False).values_list("user__name", flat=True))
-    groups = list(
-        policy.attachments.filter(group__isnull=False).values_list("group__name", flat=True)
-    )
-    if users:
-        raise Conflict(
-            "DeleteConflict.Policy.User",
-            f"The policy is attached to users ({', '.join(users)}); detach it first.",
-        )
-    if groups:
-        raise Conflict(
-            "DeleteConflict.Policy.Group",
-            f"The policy is attached to groups ({', '.join(groups)}); detach it first.",
-        )
+def policy_delete(*, actor: Principal, policy: Policy, cascade: bool = False) -> None:
+    """Delete a custom policy and its versions.
+
+    Refused while it is attached to a user, group or role, or has non-default versions
+    (DeleteConflict.Policy.*), unless `cascade`: then it is detached everywhere — each detachment
+    authorized and audited like DetachPolicyFrom* — in the same transaction as the delete.
+    """
     arn = policy.resource_arn(actor.account_uid)
+    require(actor, "ram:DeletePolicy", arn)
+    _custom(policy)
+    attachments = list(policy.attachments.select_related("user", "group", "role").order_by("id"))
+    versions = list(policy.versions.order_by("id").values_list("version_id", flat=True))
+    if not cascade:
+        _refuse_while_in_use(attachments, has_other_versions=len(versions) > 1)
+    targets = [attached_to(a) for a in attachments]
+    for kind, target in targets:  # before the transaction, so a denial stays recorded
+        require(actor, f"ram:DetachPolicyFrom{kind.title()}", target.resource_arn)
     with transaction.atomic():
+        for attachment, (kind, target) in zip(attachments, targets, strict=True):
+            attachment.delete()
+            event_record(
+                actor=actor,
+                action=f"ram:DetachPolicyFrom{kind.title()}",
+                target_arn=target.arn,
+                details={"policy": policy.name, "policy_type": policy.policy_type, "cascade": True},
+            )
+        if policy.attachments.exists():  # attached meanwhile: never remove a grant unseen
+            raise Conflict("DeleteConflict.Policy", "The policy was just attached; try again.")
+        if attachments:
+            authz_version_bump(actor.account_id)
         policy.delete()
-        event_record(actor=actor, action="ram:DeletePolicy", target_arn=arn)
+        event_record(
+            actor=actor,
+            action="ram:DeletePolicy",
+            target_arn=arn,
+            details={"cascade": cascade, "versions": versions},
+        )
+
+
+def _refuse_while_in_use(attachments: list[PolicyAttachment], *, has_other_versions: bool) -> None:
+    names: dict[str, list[str]] = {"user": [], "group": [], "role": []}
+    for attachment in attachments:
+        kind, target = attached_to(attachment)
+        names[kind].append(target.name)
+    for kind, attached in names.items():
+        if attached:
+            raise Conflict(
+                f"DeleteConflict.Policy.{kind.title()}",
+                f"The policy is attached to {kind}s ({', '.join(attached)}); detach it first, "
+                "or delete it with CascadingDelete.",
+            )
+    if has_other_versions:
+        raise Conflict(
+            "DeleteConflict.Policy.Version",
+            "The policy has non-default versions; delete them first, or delete it with "
+            "CascadingDelete.",
+        )
 
 
 def policy_version_create(
@@ -219,9 +256,6 @@ def _attach_limits(policy: Policy, existing: list[PolicyAttachment], kind: str) 
     if len(same_type) >= limit:
         code = f"LimitExceeded.{kind.title()}.Policy"
         raise Conflict(code, f"A {kind} can have at most {limit} {policy.policy_type} policies.")
-
-
-Target = User | Group | Role
 
 
 def _one_target(**targets: Target | None) -> tuple[str, Target]:

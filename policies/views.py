@@ -36,6 +36,7 @@ from policies.selectors import (
     get_policy,
     is_privileged,
     policies_visible_to,
+    policy_uses,
     statements_for_role,
     statements_for_user,
 )
@@ -124,7 +125,7 @@ def policy_detail(request: HttpRequest, policy_type: str, name: str) -> HttpResp
         )
     }
     attachments = policy.attachments.filter(account_id=principal.account_id).select_related(
-        "user", "group"
+        "user", "group", "role"
     )
     return render(
         request,
@@ -221,25 +222,35 @@ def version_delete(request: HttpRequest, name: str, version_id: str) -> HttpResp
 @require_http_methods(["GET", "POST"])
 @handle_iam_errors
 def policy_delete(request: HttpRequest, name: str) -> HttpResponse:
+    """Delete a custom policy; one still in use is detached everywhere only when the
+    confirmation that lists where it is attached was the one submitted (cascade)."""
     principal = request.principal  # type: ignore[attr-defined]
     policy = _policy_for_actor(principal, "Custom", name, "ram:DeletePolicy")
     back = reverse("policies:policy_detail", args=["Custom", policy.name])
     if request.method == "POST":
+        cascade = request.POST.get("cascade") == "on"
         try:
-            services.policy_delete(actor=principal, policy=policy)
+            services.policy_delete(actor=principal, policy=policy, cascade=cascade)
         except IamError as exc:
             messages.error(request, exc.message)
             return redirect(back)
         messages.success(request, f"Policy {name} deleted.")
         return redirect("policies:policy_list")
+    uses = policy_uses(policy)
     return confirm(
         request,
         title=f"Delete policy {policy.name}?",
-        message="The policy and all its versions are removed. A policy that is still "
-        "attached can't be deleted.",
+        message=(
+            "The policy is in use. Deleting it detaches it from all of these, which takes their "
+            "permissions away, and removes all its versions. This can't be undone."
+            if uses
+            else "The policy and its version are removed. This can't be undone."
+        ),
+        details=uses,
+        fields={"cascade": "on"} if uses else {},
         action_url=reverse("policies:policy_delete", args=[policy.name]),
         cancel_url=back,
-        button="Delete policy",
+        button="Detach everywhere and delete" if uses else "Delete policy",
     )
 
 

@@ -148,7 +148,10 @@ def test_policy_lifecycle_rules(tenant, plain):
     assert info.value.code == "DeleteConflict.Policy.User"
     assert "plain" in info.value.message
     policy_detach(actor=root, policy=policy, user=plain)
-    policy_delete(actor=root, policy=policy)
+    with pytest.raises(Conflict) as info:
+        policy_delete(actor=root, policy=policy)
+    assert info.value.code == "DeleteConflict.Policy.Version"
+    policy_delete(actor=root, policy=policy, cascade=True)
     assert not Policy.objects.filter(name="P1").exists()
 
 

@@ -220,3 +220,19 @@ def test_virtual_mfa_device_lifecycle(sdk, root_client):
     with pytest.raises(SdkError) as info:
         root_client.call("GetUserMFAInfo", UserName="carol")
     assert info.value.code == "EntityNotExist.User.MFADevice"
+
+
+def test_delete_policy_attached_to_a_role_needs_cascading_delete(sdk, root_client):
+    trust = (
+        '{"Version":"1","Statement":[{"Effect":"Allow","Action":"sts:AssumeRole",'
+        '"Principal":{"Service":["ecs.aliyuncs.com"]}}]}'
+    )
+    root_client.call("CreatePolicy", PolicyName="p1", PolicyDocument=READ_USERS)
+    root_client.call("CreateRole", RoleName="r1", AssumeRolePolicyDocument=trust)
+    root_client.call("AttachPolicyToRole", PolicyType="Custom", PolicyName="p1", RoleName="r1")
+    with pytest.raises(SdkError) as info:
+        root_client.call("DeletePolicy", PolicyName="p1")
+    assert (info.value.code, info.value.status) == ("DeleteConflict.Policy.Role", 409)
+    root_client.call("DeletePolicy", PolicyName="p1", CascadingDelete=True)
+    listed = root_client.call("ListPoliciesForRole", RoleName="r1")
+    assert listed["Policies"]["Policy"] == []

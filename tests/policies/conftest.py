@@ -1,0 +1,1 @@
+from tests.openapi.conftest import api_for  # noqa: F401

@@ -132,8 +132,8 @@ def _login_profile_json(user: User) -> dict[str, Any]:
 
 @action(RAM, "CreateLoginProfile")
 def create_login_profile(call: ApiCall) -> dict[str, Any]:
-    user = selectors.find_user(
-        call.principal.account_id, call.params.text("UserName", required=True)
+    user = selectors.get_user_for_actor(
+        call.principal, call.params.text("UserName", required=True), "ram:CreateLoginProfile"
     )
     if user.console_access:
         raise Conflict(
@@ -164,8 +164,8 @@ def get_login_profile(call: ApiCall) -> dict[str, Any]:
 
 @action(RAM, "UpdateLoginProfile")
 def update_login_profile(call: ApiCall) -> dict[str, Any]:
-    user = selectors.find_user(
-        call.principal.account_id, call.params.text("UserName", required=True)
+    user = selectors.get_user_for_actor(
+        call.principal, call.params.text("UserName", required=True), "ram:UpdateLoginProfile"
     )
     if not user.console_access:
         raise NotFound(
@@ -183,8 +183,8 @@ def update_login_profile(call: ApiCall) -> dict[str, Any]:
 
 @action(RAM, "DeleteLoginProfile")
 def delete_login_profile(call: ApiCall) -> dict[str, Any]:
-    user = selectors.find_user(
-        call.principal.account_id, call.params.text("UserName", required=True)
+    user = selectors.get_user_for_actor(
+        call.principal, call.params.text("UserName", required=True), "ram:DeleteLoginProfile"
     )
     services.login_profile_delete(actor=call.principal, user=user)
     return {}
@@ -193,11 +193,20 @@ def delete_login_profile(call: ApiCall) -> dict[str, Any]:
 # --- AccessKeys ------------------------------------------------------------------------------
 
 
-def _key_owner(call: ApiCall) -> User:
+def _user_for(call: ApiCall, action: str) -> User:
+    """The UserName's user, after checking `action` on it unless it is the caller itself
+    (whose self-service rules its service checks); 403 before 404 either way."""
+    name = call.params.text("UserName", required=True)
+    caller = call.principal
+    if caller.kind == "user" and caller.name.lower() == name.lower():
+        return selectors.find_user(caller.account_id, name)
+    return selectors.get_user_for_actor(caller, name, action)
+
+
+def _key_owner(call: ApiCall, action: str) -> User:
     """UserName, or the caller's own identity when omitted (root included)."""
-    name = call.params.text("UserName")
-    if name:
-        return selectors.find_user(call.principal.account_id, name)
+    if call.params.text("UserName"):
+        return _user_for(call, action)
     return _caller(call)
 
 
@@ -211,7 +220,9 @@ def _key_json(key: AccessKey) -> dict[str, Any]:
 
 @action(RAM, "CreateAccessKey")
 def create_access_key(call: ApiCall) -> dict[str, Any]:
-    key, secret = access_keys.access_key_create(actor=call.principal, user=_key_owner(call))
+    key, secret = access_keys.access_key_create(
+        actor=call.principal, user=_key_owner(call, "ram:CreateAccessKey")
+    )
     return {"AccessKey": {**_key_json(key), "AccessKeySecret": secret}}
 
 
@@ -219,7 +230,7 @@ def create_access_key(call: ApiCall) -> dict[str, Any]:
 def update_access_key(call: ApiCall) -> dict[str, Any]:
     access_keys.access_key_set_status(
         actor=call.principal,
-        user=_key_owner(call),
+        user=_key_owner(call, "ram:UpdateAccessKey"),
         access_key_id=call.params.text("UserAccessKeyId", required=True),
         status=call.params.text("Status", required=True),
     )
@@ -230,7 +241,7 @@ def update_access_key(call: ApiCall) -> dict[str, Any]:
 def delete_access_key(call: ApiCall) -> dict[str, Any]:
     access_keys.access_key_delete(
         actor=call.principal,
-        user=_key_owner(call),
+        user=_key_owner(call, "ram:DeleteAccessKey"),
         access_key_id=call.params.text("UserAccessKeyId", required=True),
     )
     return {}
@@ -238,7 +249,7 @@ def delete_access_key(call: ApiCall) -> dict[str, Any]:
 
 @action(RAM, "ListAccessKeys")
 def list_access_keys(call: ApiCall) -> dict[str, Any]:
-    keys = access_keys.keys_of(call.principal, _key_owner(call))
+    keys = access_keys.keys_of(call.principal, _key_owner(call, "ram:ListAccessKeys"))
     return {"AccessKeys": {"AccessKey": [_key_json(k) for k in keys]}}
 
 
@@ -246,7 +257,7 @@ def list_access_keys(call: ApiCall) -> dict[str, Any]:
 def get_access_key_last_used(call: ApiCall) -> dict[str, Any]:
     key = access_keys.get_key(
         call.principal,
-        _key_owner(call),
+        _key_owner(call, "ram:GetAccessKeyLastUsed"),
         call.params.text("UserAccessKeyId", required=True),
         "ram:GetAccessKeyLastUsed",
     )
@@ -390,8 +401,8 @@ def create_virtual_mfa_device(call: ApiCall) -> dict[str, Any]:
 
 @action(RAM, "BindMFADevice")
 def bind_mfa_device(call: ApiCall) -> dict[str, Any]:
-    user = selectors.find_user(
-        call.principal.account_id, call.params.text("UserName", required=True)
+    user = selectors.get_user_for_actor(
+        call.principal, call.params.text("UserName", required=True), "ram:BindMFADevice"
     )
     virtual_mfa.device_bind(
         actor=call.principal,
@@ -405,9 +416,8 @@ def bind_mfa_device(call: ApiCall) -> dict[str, Any]:
 
 @action(RAM, "UnbindMFADevice")
 def unbind_mfa_device(call: ApiCall) -> dict[str, Any]:
-    user = selectors.find_user(
-        call.principal.account_id, call.params.text("UserName", required=True)
-    )
+    user = _user_for(call, "ram:UnbindMFADevice")
+    mfa.require_unbind(actor=call.principal, user=user)
     device = virtual_mfa.device_of(user)
     if device is None and not mfa.has_mfa(user):
         raise NotFound("EntityNotExist.User.MFADevice", f"The user {user.name} has no MFA device.")

@@ -32,6 +32,7 @@ from accounts.preferences import security_preference_of
 from accounts.virtual_mfa import forget_user_devices, record_console_enrollment
 from audit.services import event_record
 from policies.authorization import authorize
+from policies.guards import refuse, require
 from policies.principal import Principal
 
 RECOVERY_CODE_COUNT = 10
@@ -230,29 +231,34 @@ def _use_recovery_code(user: User, code: str) -> StaticDevice | None:
 # --- unbinding --------------------------------------------------------------------------------
 
 
+def require_unbind(*, actor: Principal, user: User) -> None:
+    """May `actor` remove `user`'s MFA device? Its own: if the account lets users manage their
+    devices; anyone else's: by policy. Refusals are audited by the guard."""
+    if actor.user_pk != user.pk:
+        require(actor, "ram:UnbindMFADevice", user.resource_arn)
+    elif (
+        not user.is_root
+        and not security_preference_of(user.account_id).allow_user_to_manage_mfa_devices
+    ):
+        refuse(
+            actor,
+            "ram:UnbindMFADevice",
+            user.resource_arn,
+            reason="AllowUserToManageMFADevices is off",
+        )
+
+
 def unbind(*, actor: Principal, user: User) -> None:
     """Remove the user's MFA devices and recovery codes; revoke remembered devices.
 
     A user may not remove its only device while MFA is required for it.
     """
-    own = actor.user_pk == user.pk
-    if own:
-        if (
-            not user.is_root
-            and not security_preference_of(user.account_id).allow_user_to_manage_mfa_devices
-        ):
-            from accounts.errors import NoPermission
-
-            raise NoPermission("ram:UnbindMFADevice", user.arn)
-        if mfa_required(user):
-            raise Conflict(
-                "DeleteConflict.User.MFADevice",
-                "MFA is required for you, so you can't remove your only device.",
-            )
-    else:
-        from policies.guards import require
-
-        require(actor, "ram:UnbindMFADevice", user.resource_arn)
+    require_unbind(actor=actor, user=user)
+    if actor.user_pk == user.pk and mfa_required(user):
+        raise Conflict(
+            "DeleteConflict.User.MFADevice",
+            "MFA is required for you, so you can't remove your only device.",
+        )
     with transaction.atomic():
         removed = TOTPDevice.objects.filter(user=user).count()
         TOTPDevice.objects.filter(user=user).delete()

@@ -35,22 +35,30 @@ def users_for(actor: Principal, query: str = "") -> QuerySet[User]:
     return users.annotate(group_count=Coalesce(Subquery(memberships), Value(0))).order_by("name")
 
 
-def find_user(account_id: int, name: str) -> User:
-    """A RAM user of the account by name, without a permission check (callers check)."""
+def _lookup_user(account_id: int, name: str) -> User | None:
     # The manager joins the account; slicing instead of first() skips an ORDER BY.
     found = User.objects.filter(
         account_id=account_id, kind=User.Kind.RAM_USER, name__lower=name.lower()
     )
-    user = next(iter(found[:1]), None)
+    return next(iter(found[:1]), None)
+
+
+def find_user(account_id: int, name: str) -> User:
+    """A RAM user of the account by name, without a permission check (callers check)."""
+    user = _lookup_user(account_id, name)
     if user is None:
         raise NotFound("EntityNotExist.User", f"The user does not exist: {name}.")
     return user
 
 
 def get_user_for_actor(actor: Principal, name: str, action: str = "ram:GetUser") -> User:
-    """The named RAM user of the actor's account: 404 when absent, 403 when not permitted."""
-    user = find_user(actor.account_id, name)
-    require(actor, action, user.resource_arn)
+    """The named RAM user of the actor's account. Permission is decided first (403 whether
+    or not the user exists, so a caller without it learns nothing), then 404 when absent."""
+    user = _lookup_user(actor.account_id, name)
+    resource = user.resource_arn if user else ram_resource(actor.account_uid, "user", name)
+    require(actor, action, resource)
+    if user is None:
+        raise NotFound("EntityNotExist.User", f"The user does not exist: {name}.")
     return user
 
 

@@ -15,7 +15,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from accounts.arns import account_resource, ram_resource
-from accounts.errors import Conflict, InvalidParameter, NoPermission, NotFound
+from accounts.errors import Conflict, InvalidParameter, NotFound
 from accounts.ids import numeric_id
 from accounts.models import Account, PasswordHistory, PasswordPolicy, SecurityPreference, User
 from accounts.passwords import password_problems, reuses_recent_password
@@ -28,7 +28,7 @@ from accounts.validation import (
     check_text,
 )
 from audit.services import changes, event_record
-from policies.guards import require
+from policies.guards import refuse, require
 from policies.principal import Principal, RequestMeta
 
 USER_FIELDS = ("display_name", "email", "mobile_phone", "comments")
@@ -308,7 +308,12 @@ def password_change(*, actor: Principal, user: User, old_password: str, new_pass
         not user.is_root
         and not security_preference_of(user.account_id).allow_user_to_change_password
     ):
-        raise NoPermission("ram:ChangePassword", user.arn)
+        refuse(
+            actor,
+            "ram:ChangePassword",
+            user.arn,
+            reason="AllowUserToChangePassword is off",
+        )
     if not user.check_password(old_password):
         event_record(
             actor=actor,

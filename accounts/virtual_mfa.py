@@ -171,8 +171,12 @@ def device_of(user: User) -> VirtualMFADevice | None:
 
 
 def device_delete(*, actor: Principal, serial: str) -> None:
+    prefix = f"acs:ram::{actor.account_uid}:mfa/"
+    name = serial[len(prefix) :] if serial.startswith(prefix) else serial.rpartition("/")[2]
+    require(actor, "ram:DeleteVirtualMFADevice", _resource(actor.account_uid, name))  # before 404
     device = _device_by_serial(actor, serial)
-    require(actor, "ram:DeleteVirtualMFADevice", _resource(actor.account_uid, device.name))
+    if device.name != name:  # matched in another case: the stored name is what policies name
+        require(actor, "ram:DeleteVirtualMFADevice", _resource(actor.account_uid, device.name))
     if device.user_id is not None:
         raise Conflict(
             "DeleteConflict.VirtualMFADevice.User",

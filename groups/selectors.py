@@ -24,9 +24,11 @@ def get_group_for_actor(actor: Principal, name: str, action: str = "ram:GetGroup
         .select_related("account")
         .first()
     )
+    # Permission first (403 whether or not it exists), then 404.
+    resource = group.resource_arn if group else f"acs:ram:*:{actor.account_uid}:group/{name}"
+    require(actor, action, resource)
     if group is None:
         raise NotFound("EntityNotExist.Group", f"The group does not exist: {name}.")
-    require(actor, action, group.resource_arn)
     return group
 
 

@@ -30,9 +30,16 @@ def _policy(call: ApiCall, action_name: str, policy_type: str | None = None) -> 
     kind = policy_type or _policy_type(call)
     name = call.params.text("PolicyName", required=True)
     policy = get_policy(call.principal.account_id, kind, name)  # type: ignore[arg-type]
+    # Permission first (403 whether or not it exists), then 404.
+    owner = "system" if kind == Policy.Type.SYSTEM else call.principal.account_uid
+    resource = (
+        policy.resource_arn(call.principal.account_uid)
+        if policy
+        else f"acs:ram:*:{owner}:policy/{name}"
+    )
+    require(call.principal, action_name, resource)
     if policy is None:
         raise NotFound("EntityNotExist.Policy", f"The policy does not exist: {name}.")
-    require(call.principal, action_name, policy.resource_arn(call.principal.account_uid))
     return policy
 
 

@@ -6,6 +6,8 @@ committed even though the change is refused.
 
 from __future__ import annotations
 
+from typing import NoReturn
+
 from accounts.errors import NoPermission
 from audit.services import event_record
 from policies.authorization import authorize
@@ -28,6 +30,20 @@ def require(actor: Principal, action: str, resource: str) -> None:
         details={"effect": decision.effect.value},
     )
     raise NoPermission(action, resource, explicit=explicit)
+
+
+def refuse(actor: Principal, action: str, resource: str, *, reason: str) -> NoReturn:
+    """A refusal decided outside the policy engine (a self-service switch of the account's
+    security preference): recorded as denied like any other, then raised."""
+    event_record(
+        actor=actor,
+        action=action,
+        target_arn=resource,
+        outcome="denied",
+        error_code="NoPermission",
+        details={"reason": reason},
+    )
+    raise NoPermission(action, resource)
 
 
 def allowed(actor: Principal, action: str, resource: str) -> bool:

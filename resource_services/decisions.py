@@ -19,6 +19,7 @@ from audit.models import AuditEvent
 from audit.services import event_record
 from openapi.auth import authenticate_signed, claimed_credential
 from openapi.errors import ApiError
+from openapi.params import refuse_unsafe_characters
 from policies.authorization import authorize, resource_account
 from policies.engine import Decision, Effect
 from policies.principal import Principal, RequestMeta
@@ -56,6 +57,7 @@ def decide(service: ServiceRecord, question: Question, meta: RequestMeta) -> Ans
     back as the answer's error, for the service to return to its caller."""
     check_prefix(service, question.action)
     try:
+        refuse_unsafe_characters(question.request.params, _first_values(question.request.headers))
         auth = authenticate_signed(question.request, meta)
     except IamError as exc:
         _record_failure(service, question, meta, exc)
@@ -70,6 +72,10 @@ def decide(service: ServiceRecord, question: Question, meta: RequestMeta) -> Ans
     if isinstance(auth.key, KeyRecord):
         access_key_touch(auth.key, source_ip=meta.source_ip, action=question.action)
     return Answer(auth.principal, decision, error)
+
+
+def _first_values(headers: dict[str, list[str]]) -> dict[str, str]:
+    return {name: "".join(values) for name, values in headers.items()}
 
 
 def decide_resources(principal: Principal, question: Question) -> Decision:

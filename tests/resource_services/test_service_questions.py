@@ -130,3 +130,19 @@ def test_createservice_prints_the_action_prefix(db):
     printed = json.loads(out.getvalue())
     assert printed["ActionPrefix"] == "oss" and printed["AccessKeyId"].startswith("LTAS")
     assert set(printed) == {"ServiceName", "AccessKeyId", "AccessKeySecret", "ActionPrefix"}
+
+
+def test_a_nul_in_the_callers_request_is_the_callers_error(live_server, service):
+    authorizer = Authorizer(live_server.url, service.key_id, service.secret)
+    caller = IncomingRequest.build(
+        method="POST",
+        path="/",
+        query_string="Bucket=b1&Key=k&AccessKeyId=LTAI%00x&Signature=abc",
+        headers={"host": "127.0.0.1:9"},
+        body=b"",
+        source_ip="127.0.0.1",
+        secure=False,
+    )
+    decision = authorizer.authorize(caller, "oss:GetObject", ["acs:oss:*:1:b1/k"])
+    assert not decision.allowed and decision.error is not None
+    assert (decision.error.status, decision.error.code) == (400, "InvalidParameter.AccessKeyId")

@@ -16,7 +16,6 @@ from sts.models import StsSession
 from sts.service_principals import service_create, service_record
 from sts.services import assume_role
 from tests.browser.conftest import ARTIFACTS
-from tests.browser.conftest import browser as browser
 from tests.conftest import PASSWORD, make_tenant, principal_for
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]

@@ -55,6 +55,8 @@ bench: install
 	$(PY) bench/console_pages.py
 	$(PY) bench/api_throughput.py
 	$(PY) bench/sts_throughput.py
+	$(PY) bench/single_use.py
+	$(PY) bench/resource_service.py
 	@echo "bench/expire_sessions.py needs DATABASE_URL=postgres://…: run it by hand"
 
 clean:

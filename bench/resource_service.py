@@ -57,6 +57,7 @@ def prepare() -> dict[str, str]:
     from accounts.selectors import principal_for_user
     from accounts.services import account_create, user_create
     from policies.services import policy_attach, policy_create
+    from sts.models import TrustedService
     from sts.service_principals import service_create
 
     account, root, _ = account_create(
@@ -72,6 +73,8 @@ def prepare() -> dict[str, str]:
     policy = policy_create(actor=actor, name="oss-bench", document=json.dumps(document))
     policy_attach(actor=actor, policy=policy, user=user)
     key, secret = access_key_create(actor=actor, user=User.objects.get(pk=user.pk))
+    # One service per action prefix: a previous run's bench service gives way.
+    TrustedService.objects.filter(name__startswith="oss.bench").delete()
     service, service_secret = service_create(name=f"oss.bench-{secrets.token_hex(4)}")
     return {
         "uid": account.uid,

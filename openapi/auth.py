@@ -20,6 +20,7 @@ from accounts.crypto import SecretUnavailable, decrypt
 from accounts.selectors import KeyRecord, access_key_record
 from openapi import signature
 from openapi.errors import ApiError, signature_mismatch
+from openapi.params import UNSAFE_CHARACTERS
 from policies.principal import Principal, RequestMeta
 from singleuse.services import NONCE, use_once
 from sts.selectors import StsRecord, sts_record
@@ -125,7 +126,9 @@ def claimed_credential(params: dict[str, str], header: str) -> tuple[int | None,
 
 def _find_key(access_key_id: str) -> KeyRecord | StsRecord | ServiceRecord:
     key: KeyRecord | StsRecord | ServiceRecord | None = None
-    if access_key_id.startswith("STS."):
+    if len(access_key_id) > 128 or UNSAFE_CHARACTERS.search(access_key_id):
+        pass  # no key has such an id: never looked up (PostgreSQL refuses NUL in text)
+    elif access_key_id.startswith("STS."):
         key = sts_record(access_key_id)
     elif access_key_id.startswith("LTAS"):
         key = service_record(access_key_id)

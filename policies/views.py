@@ -40,11 +40,11 @@ from policies.selectors import (
     statements_for_role,
     statements_for_user,
 )
-from resource_services.decisions import RESERVED_PREFIXES
-from resource_services.decisions import action_prefix as service_prefix
 from roles.models import Role
 from roles.selectors import get_role_for_actor
 from sts.models import TrustedService
+from sts.service_principals import RESERVED_PREFIXES
+from sts.service_principals import action_prefix as service_prefix
 
 
 def _policy_for_actor(
@@ -420,7 +420,7 @@ def _statement_json(statement: Any) -> dict[str, Any]:
 def _deciders(actions: list[str]) -> dict[str, str]:
     """Who asks for a decision on each action's prefix: this server for its own (ram:, sts:,
     audit:, …), else the registered resource service(s) of that prefix (see
-    resource_services.decisions.action_prefix), else nobody yet."""
+    sts.service_principals.action_prefix), else nobody yet."""
     prefixes = {action_prefix(a) for a in actions}
     services: dict[str, list[str]] = {}
     for name in TrustedService.objects.filter(active=True).values_list("name", flat=True):

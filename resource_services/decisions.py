@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import cache
 
-from django.db import connection
+from django.db import connection, transaction
 
 from accounts.access_keys import access_key_touch
 from accounts.errors import IamError, NoPermission
@@ -28,10 +28,7 @@ from policies.engine import Decision, Effect
 from policies.principal import Principal, RequestMeta
 from resource_services.models import DataEventSetting
 from resource_services.wire import Question
-from sts.service_principals import ServiceRecord, action_prefix
-
-# Prefixes this server decides for itself: no registered service may answer for them.
-RESERVED_PREFIXES = frozenset({"ram", "sts", "ims", "audit", "console", "acs"})
+from sts.service_principals import RESERVED_PREFIXES, ServiceRecord, action_prefix
 
 
 @dataclass(frozen=True)
@@ -61,7 +58,7 @@ def decide(service: ServiceRecord, question: Question, meta: RequestMeta) -> Ans
     back as the answer's error, for the service to return to its caller."""
     check_prefix(service, question.action)
     try:
-        refuse_unsafe_characters(question.request.params, _first_values(question.request.headers))
+        _check_caller_request(service, question)
         auth = authenticate_signed(question.request, meta)
     except IamError as exc:
         _record_failure(service, question, meta, exc)
@@ -78,8 +75,22 @@ def decide(service: ServiceRecord, question: Question, meta: RequestMeta) -> Ans
     return Answer(auth.principal, decision, error)
 
 
-def _first_values(headers: dict[str, list[str]]) -> dict[str, str]:
-    return {name: "".join(values) for name, values in headers.items()}
+def _check_caller_request(service: ServiceRecord, question: Question) -> None:
+    """The caller's faults, before its nonce is spent: a malformed request, or one signed for
+    another service's host (a request can't be redirected to a service it wasn't meant for)."""
+    if question.caller_error is not None:
+        raise question.caller_error
+    headers = question.request.headers
+    refuse_unsafe_characters(
+        question.request.params, {name: "".join(values) for name, values in headers.items()}
+    )
+    host = question.request.header("host") or ""
+    if not service.serves(host):
+        raise ApiError(
+            "InvalidParameter.Host",
+            f"This request was signed for {host!r}, not for a host of the service {service.name}.",
+            status=400,
+        )
 
 
 def decide_resources(principal: Principal, question: Question) -> Decision:
@@ -133,6 +144,8 @@ def _record_decision(
     error: IamError | None,
 ) -> None:
     owners = _owners(question)
+    if not owners:  # a resource of no known account: the caller's own trail has it
+        owners = {principal.account_id: True}
     if decision.allowed:
         accounts = {pk for pk, record in owners.items() if record}
     else:
@@ -150,16 +163,27 @@ def _record_decision(
             "sid": deciding.statement.sid,
         }
     details = _details(service, question, decision=decision.effect.value, statement=statement)
-    for account_id in sorted(a for a in accounts if a):
-        event_record(
-            action=question.action,
-            actor=principal,
-            account=account_id,
-            target_arn=question.resources[0],
-            outcome=AuditEvent.Outcome.SUCCESS if error is None else AuditEvent.Outcome.DENIED,
-            error_code=error.code if error else "",
-            details=details,
-        )
+    with transaction.atomic():
+        for account_id in sorted(a for a in accounts if a):
+            _decision_event(question, principal, account_id, error, details)
+
+
+def _decision_event(
+    question: Question,
+    principal: Principal,
+    account_id: int,
+    error: IamError | None,
+    details: dict[str, object],
+) -> None:
+    event_record(
+        action=question.action,
+        actor=principal,
+        account=account_id,
+        target_arn=question.resources[0],
+        outcome=AuditEvent.Outcome.SUCCESS if error is None else AuditEvent.Outcome.DENIED,
+        error_code=error.code if error else "",
+        details=details,
+    )
 
 
 def _record_failure(
@@ -172,14 +196,27 @@ def _record_failure(
     accounts = set(_owners(question)) | ({account_id} if account_id else set())
     details = _details(service, question, stage="authentication", access_key_id=key_id[:64])
     targets: list[int | None] = [*sorted(accounts)] or [None]
-    for account in targets:
-        event_record(
-            action=question.action,
-            account=account,
-            actor_arn=arn,
-            meta=meta,
-            target_arn=question.resources[0],
-            outcome=AuditEvent.Outcome.ERROR,
-            error_code=error.code,
-            details=details,
-        )
+    with transaction.atomic():
+        for account in targets:
+            event_record(
+                action=question.action,
+                account=account,
+                actor_arn=arn,
+                meta=meta,
+                target_arn=question.resources[0],
+                outcome=AuditEvent.Outcome.ERROR,
+                error_code=error.code,
+                details=details,
+            )
+
+
+def record_service_failure(meta: RequestMeta, error: IamError) -> None:
+    """The asking service's own signature or key failed: recorded in no account's trail."""
+    event_record(
+        action="resource-services:Authorize",
+        meta=meta,
+        actor_kind="service",
+        outcome=AuditEvent.Outcome.ERROR,
+        error_code=error.code,
+        details={"stage": "service authentication"},
+    )

@@ -13,13 +13,12 @@ from django.views.decorators.http import require_POST
 
 from accounts.errors import IamError
 from accounts.middleware import request_meta
-from audit.services import event_record
 from openapi.auth import authenticate_signed, signed_request_of
 from openapi.errors import ApiError
 from openapi.views import HOST_ID, error_response
 from policies.engine import Effect
 from policies.principal import Principal, RequestMeta
-from resource_services.decisions import Answer, decide
+from resource_services.decisions import Answer, decide, record_service_failure
 from resource_services.wire import VERSION, question_of
 from sts.service_principals import ServiceRecord
 
@@ -64,14 +63,7 @@ def _service(request: HttpRequest, meta: RequestMeta) -> ServiceRecord:
     try:
         auth = authenticate_signed(signed_request_of(request, params), meta)
     except IamError as exc:
-        event_record(
-            action="resource-services:Authorize",
-            meta=meta,
-            actor_kind="service",
-            outcome="error",
-            error_code=exc.code,
-            details={"stage": "service authentication"},
-        )
+        record_service_failure(meta, exc)
         raise
     if not isinstance(auth.key, ServiceRecord):
         raise ApiError(

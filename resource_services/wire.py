@@ -12,6 +12,7 @@ from urllib.parse import parse_qsl
 
 from openapi.auth import SignedRequest
 from openapi.errors import ApiError, invalid, missing
+from openapi.params import UNSAFE_CHARACTERS
 
 VERSION = "2026-12-01"
 # In a resource, replaced by the authenticated caller's account id (e.g. CreateBucket).
@@ -19,7 +20,11 @@ CALLER_ACCOUNT = "${CallerAccountId}"
 MAX_QUESTION_BYTES = 64 * 1024
 MAX_RESOURCES = 20
 HEX64 = re.compile(r"^[0-9a-f]{64}$")
-ACTION_RE = re.compile(r"^([a-z][a-z0-9-]{0,31}):([A-Za-z0-9*?]{1,128})$")
+ACTION_RE = re.compile(r"^([a-z][a-z0-9-]{0,31}):([A-Za-z0-9]{1,128})$")  # no wildcards
+WILDCARDS = re.compile(r"[*?]")
+ACCOUNT_RE = re.compile(r"^\d{16}$")
+MAX_HEADERS = 100
+MAX_HEADER_CHARS = 8192
 CONDITION_KEY_RE = re.compile(r"^[a-z][a-z0-9-]{0,31}:[A-Za-z0-9_.-]{1,64}$")
 ALLOWED_FIELDS = {"Request", "Action", "Resources", "Context"}
 REQUEST_FIELDS = {"Method", "Path", "Query", "Headers", "BodySha256", "FormBody"}
@@ -36,11 +41,21 @@ class Question:
     source_ip: str | None
     secure_transport: bool
     conditions: dict[str, Any] = field(default_factory=dict)
+    # A fault of the caller's request (a parameter given twice, oversized headers, a wildcard
+    # or control character in a resource built from its parameters): the answer's error, for
+    # the service to return to its caller — not a fault of the service's question.
+    caller_error: ApiError | None = None
 
     def for_caller(self, account_uid: str) -> Question:
-        """The question with `${CallerAccountId}` in its resources replaced."""
-        resources = tuple(r.replace(CALLER_ACCOUNT, account_uid) for r in self.resources)
-        return replace(self, resources=resources)
+        """The question with `${CallerAccountId}` replaced, in the account field only."""
+        return replace(self, resources=tuple(_with_account(r, account_uid) for r in self.resources))
+
+
+def _with_account(resource: str, account_uid: str) -> str:
+    parts = resource.split(":", 4)
+    if parts[3] == CALLER_ACCOUNT:
+        parts[3] = account_uid
+    return ":".join(parts)
 
 
 def _object(value: Any, name: str, fields: set[str]) -> dict[str, Any]:
@@ -59,36 +74,55 @@ def _text(value: Any, name: str, limit: int, *, required: bool = True) -> str:
         return ""
     if value is None:
         raise missing(name)
-    if not isinstance(value, str) or len(value) > limit or "\x00" in value:
+    if not isinstance(value, str) or len(value) > limit:
         raise invalid(name, f"Use a string of at most {limit} characters.")
+    if UNSAFE_CHARACTERS.search(value):
+        raise invalid(name, "It must not contain control characters or lone surrogates.")
     return value
 
 
-def _headers(value: Any) -> dict[str, list[str]]:
-    if not isinstance(value, dict) or len(value) > 100:
-        raise invalid("Request.Headers", "Use an object of at most 100 headers.")
+def _caller_text(value: Any, name: str, limit: int, faults: list[ApiError]) -> str:
+    """Text the caller sent, passed on by the service: a fault in it is the caller's."""
+    if not isinstance(value, str):
+        raise invalid(name, "Use a string.")
+    if len(value) > limit:
+        faults.append(ApiError("InvalidParameter.RequestSize", f"{name} is too large."))
+    elif UNSAFE_CHARACTERS.search(value):
+        faults.append(invalid(name, "It must not contain control characters."))
+    return value
+
+
+def _headers(value: Any, faults: list[ApiError]) -> dict[str, list[str]]:
+    if not isinstance(value, dict):
+        raise invalid("Request.Headers", "Use an object of header names and values.")
+    if len(value) > MAX_HEADERS:
+        faults.append(ApiError("InvalidParameter.RequestSize", "The request has too many headers."))
     headers: dict[str, list[str]] = {}
     for name, given in value.items():
         values = given if isinstance(given, list) else [given]
-        key = _text(name, "Request.Headers", 128).lower()
-        headers[key] = [_text(v, f"Request.Headers.{key}", 8192) for v in values]
+        key = _caller_text(name, "Request.Headers", 128, faults).lower()
+        headers[key] = [
+            _caller_text(v, f"Request.Headers.{key}", MAX_HEADER_CHARS, faults) for v in values
+        ]
     if "host" not in headers:
         raise missing("Request.Headers.host")
     return headers
 
 
-def _params(query: str, form_body: str) -> dict[str, str]:
+def _params(query: str, form_body: str, faults: list[ApiError]) -> dict[str, str]:
     params: dict[str, str] = {}
     for name, value in parse_qsl(query, keep_blank_values=True) + parse_qsl(
         form_body, keep_blank_values=True
     ):
         if name in params:
-            raise ApiError(f"InvalidParameter.{name}", f"The parameter {name} is given twice.")
+            faults.append(
+                ApiError(f"InvalidParameter.{name}", f"The parameter {name} is given twice.")
+            )
         params[name] = value
     return params
 
 
-def _signed_request(value: Any) -> SignedRequest:
+def _signed_request(value: Any, faults: list[ApiError]) -> SignedRequest:
     raw = _object(value, "Request", REQUEST_FIELDS)
     method = _text(raw.get("Method"), "Request.Method", 16).upper()
     if method not in ("GET", "POST", "PUT", "DELETE", "HEAD", "PATCH"):
@@ -96,25 +130,39 @@ def _signed_request(value: Any) -> SignedRequest:
     body_sha256 = _text(raw.get("BodySha256"), "Request.BodySha256", 64).lower()
     if not HEX64.match(body_sha256):
         raise invalid("Request.BodySha256", "Use the hex SHA-256 of the request body.")
-    query = _text(raw.get("Query"), "Request.Query", 32768, required=False)
-    form_body = _text(raw.get("FormBody"), "Request.FormBody", 32768, required=False)
+    query = _caller_text(raw.get("Query", ""), "Request.Query", 32768, faults)
+    form_body = _caller_text(raw.get("FormBody", ""), "Request.FormBody", 32768, faults)
     return SignedRequest(
         method=method,
-        path=_text(raw.get("Path"), "Request.Path", 2048) or "/",
+        path=_caller_text(raw.get("Path", "/"), "Request.Path", 2048, faults) or "/",
         query_string=query,
-        headers=_headers(raw.get("Headers")),
+        headers=_headers(raw.get("Headers"), faults),
         body_sha256=body_sha256,
-        params=_params(query, form_body),
+        params=_params(query, form_body, faults),
     )
 
 
-def _resources(value: Any) -> tuple[str, ...]:
+def _resources(value: Any, faults: list[ApiError]) -> tuple[str, ...]:
+    """Concrete ARNs: a wildcard would match an Allow pattern while slipping past a narrower
+    Deny, and a resource is usually built from the caller's parameters (its fault then)."""
     if not isinstance(value, list) or not 1 <= len(value) <= MAX_RESOURCES:
         raise invalid("Resources", f"Use a list of 1 to {MAX_RESOURCES} resource ARNs.")
-    resources = tuple(_text(item, "Resources", 1024) for item in value)
+    resources = tuple(_caller_text(item, "Resource", 1024, faults) for item in value)
     for resource in resources:
-        if not (resource.startswith("acs:") and resource.count(":") >= 4):
+        parts = resource.split(":", 4)
+        if len(parts) != 5 or parts[0] != "acs":
             raise invalid("Resources", f"{resource!r} is not an ARN (acs:<service>:…).")
+        if not (ACCOUNT_RE.match(parts[3]) or parts[3] == CALLER_ACCOUNT):
+            raise invalid(
+                "Resources",
+                f"{resource!r}: the account field is a 16-digit account id or {CALLER_ACCOUNT}.",
+            )
+        if CALLER_ACCOUNT in parts[4] or CALLER_ACCOUNT in ":".join(parts[:3]):
+            raise invalid("Resources", f"{CALLER_ACCOUNT} may only stand for the account id.")
+        if WILDCARDS.search(parts[4]):
+            faults.append(
+                invalid("Resource", "A resource asked about is concrete: no * or ? in it.")
+            )
     return resources
 
 
@@ -159,11 +207,13 @@ def question_of(body: bytes) -> Question:
     if not ACTION_RE.match(action):
         raise invalid("Action", "Use <service>:<Action>, e.g. oss:GetObject.")
     source_ip, secure, conditions = _context(raw.get("Context"), action.split(":", 1)[0])
+    faults: list[ApiError] = []
     return Question(
-        request=_signed_request(raw.get("Request")),
+        request=_signed_request(raw.get("Request"), faults),
         action=action,
-        resources=_resources(raw.get("Resources")),
+        resources=_resources(raw.get("Resources"), faults),
         source_ip=source_ip,
         secure_transport=secure,
         conditions=conditions,
+        caller_error=faults[0] if faults else None,
     )

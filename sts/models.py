@@ -49,6 +49,9 @@ class TrustedService(models.Model):
     secret_sealed = models.CharField(max_length=256)
     active = models.BooleanField(default=True)
     created_at = models.DateTimeField(auto_now_add=True)
+    # Hosts its callers sign requests for ("oss.example.com", "127.0.0.1:9000"): when given,
+    # it may ask only about requests whose signed host is one of them.
+    hosts = models.JSONField(default=list, blank=True)
 
     def __str__(self) -> str:
         return self.name

@@ -264,3 +264,47 @@ def test_a_detached_role_policy_bites_on_the_very_next_call(tenant, robot, guard
     with pytest.raises(CallError) as refused:
         tea_call(endpoint, key, secret, *call, token=token)
     assert refused.value.code == "NoPermission"
+
+
+def test_a_request_signed_for_another_services_host_is_refused_before_its_nonce_is_spent(
+    tenant, robot, guarded, live_server
+):
+    """A service bound to its hosts can't be handed a request meant for another service."""
+    from iamconsole_resource import Authorizer, IncomingRequest
+
+    from sts.models import TrustedService
+
+    user, key_id, secret = robot
+    grant(tenant, user, reader_policy(tenant.account.uid))
+    TrustedService.objects.filter(name="oss.example").update(hosts=["oss.example.com"])
+    endpoint = guarded(tenant.account.uid)
+    with pytest.raises(CallError) as refused:
+        tea_call(endpoint, key_id, secret, "GetObject", {"Bucket": "b1", "Key": "k"})
+    assert (refused.value.status, refused.value.code) == (400, "InvalidParameter.Host")
+    TrustedService.objects.filter(name="oss.example").update(hosts=["127.0.0.1"])
+    assert tea_call(endpoint, key_id, secret, "GetObject", {"Bucket": "b1", "Key": "k"})
+    assert Authorizer and IncomingRequest  # the package's public names stay importable
+
+
+def test_wildcards_and_duplicates_in_the_callers_request_are_the_callers_error(
+    tenant, robot, guarded
+):
+    user, key_id, secret = robot
+    grant(tenant, user, reader_policy(tenant.account.uid))
+    endpoint = guarded(tenant.account.uid)
+    # The store builds the resource from the Key: a wildcard in it must not widen the question.
+    with pytest.raises(CallError) as wildcard:
+        tea_call(endpoint, key_id, secret, "GetObject", {"Bucket": "b1", "Key": "*"})
+    assert (wildcard.value.status, wildcard.value.code) == (400, "InvalidParameter.Resource")
+    assert not AuditEvent.objects.filter(action="oss:GetObject", outcome="success").exists()
+
+
+def test_a_resource_of_no_known_account_is_recorded_in_the_callers_trail(tenant, robot, guarded):
+    user, key_id, secret = robot
+    document = reader_policy("9999999999999999")
+    grant(tenant, user, document)
+    endpoint = guarded("9999999999999999")
+    with pytest.raises(CallError):
+        tea_call(endpoint, key_id, secret, "GetObject", {"Bucket": "b1", "Key": "k"})
+    event = AuditEvent.objects.get(action="oss:GetObject")
+    assert event.account_id == tenant.account.pk and event.outcome == "denied"

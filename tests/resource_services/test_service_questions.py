@@ -51,8 +51,10 @@ def test_a_service_asks_only_about_its_own_prefix(live_server, service):
     authorizer = Authorizer(live_server.url, service.key_id, service.secret)
     for action in ("fc:InvokeFunction", "ram:DeleteUser", "sts:AssumeRole"):
         with pytest.raises(Unavailable, match=r"NoPermission\.ServiceAction"):
-            authorizer.authorize(unsigned_caller(), action, ["acs:oss:*:1:b"])
-    decision = authorizer.authorize(unsigned_caller(), "oss:GetObject", ["acs:oss:*:1:b/k"])
+            authorizer.authorize(unsigned_caller(), action, ["acs:oss:*:1234567890123456:b"])
+    decision = authorizer.authorize(
+        unsigned_caller(), "oss:GetObject", ["acs:oss:*:1234567890123456:b/k"]
+    )
     assert not decision.allowed and decision.error is not None
     assert decision.error.code == "IncompleteSignature"
 
@@ -79,6 +81,7 @@ def test_an_inactive_service_is_refused(live_server):
     [
         ({}, "MissingAction"),
         ({"Action": "GetObject"}, "InvalidParameter.Action"),
+        ({"Action": "oss:Get*"}, "InvalidParameter.Action"),
         ({"Action": "oss:GetObject", "Surprise": 1}, "InvalidParameter.Body"),
         ({"Action": "oss:GetObject", "Resources": []}, "MissingRequest"),
         (
@@ -143,6 +146,48 @@ def test_a_nul_in_the_callers_request_is_the_callers_error(live_server, service)
         source_ip="127.0.0.1",
         secure=False,
     )
-    decision = authorizer.authorize(caller, "oss:GetObject", ["acs:oss:*:1:b1/k"])
+    decision = authorizer.authorize(caller, "oss:GetObject", ["acs:oss:*:1234567890123456:b1/k"])
     assert not decision.allowed and decision.error is not None
     assert (decision.error.status, decision.error.code) == (400, "InvalidParameter.AccessKeyId")
+
+
+def test_a_service_name_may_not_share_or_borrow_a_prefix(db):
+    from accounts.errors import Conflict, InvalidParameter
+
+    service_create(name="oss.example")
+    with pytest.raises(Conflict) as shared:
+        service_create(name="oss.other")
+    assert shared.value.code == "EntityAlreadyExists.ServicePrefix"
+    for reserved in ("ram.example", "sts.example", "audit.example"):
+        with pytest.raises(InvalidParameter):
+            service_create(name=reserved)
+    with pytest.raises(InvalidParameter) as bad_host:
+        service_create(name="fc.example", hosts=["not a host"])
+    assert bad_host.value.code == "InvalidParameter.Host"
+
+
+def test_the_callers_duplicate_parameter_comes_back_as_its_error(live_server, service):
+    authorizer = Authorizer(live_server.url, service.key_id, service.secret)
+    caller = IncomingRequest.build(
+        method="POST",
+        path="/",
+        query_string="Bucket=b1&Bucket=b2&Key=k",
+        headers={"host": "127.0.0.1:9"},
+        body=b"",
+        source_ip="127.0.0.1",
+        secure=False,
+    )
+    decision = authorizer.authorize(caller, "oss:GetObject", ["acs:oss:*:1234567890123456:b/k"])
+    assert decision.error is not None
+    assert (decision.error.status, decision.error.code) == (400, "InvalidParameter.Bucket")
+
+
+def test_the_caller_account_placeholder_stands_only_for_the_account(live_server, service):
+    authorizer = Authorizer(live_server.url, service.key_id, service.secret)
+    for resource in (
+        "acs:oss:*:${CallerAccountId}:b/x${CallerAccountId}",
+        "acs:oss:*:*:b/k",
+        "acs:oss:*:12345:b/k",
+    ):
+        with pytest.raises(Unavailable, match=r"InvalidParameter\.Resources"):
+            authorizer.authorize(unsigned_caller(), "oss:GetObject", [resource])

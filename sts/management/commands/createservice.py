@@ -18,11 +18,18 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("name", help="the service name, e.g. fc.iam.example.com")
+        parser.add_argument(
+            "--host",
+            action="append",
+            default=[],
+            help="a host its callers sign requests for (repeatable); it may then ask only about "
+            "requests signed for these hosts",
+        )
         parser.add_argument("--json", action="store_true")
 
     def handle(self, *args: Any, **options: Any) -> None:
         try:
-            service, secret = service_create(name=options["name"])
+            service, secret = service_create(name=options["name"], hosts=options["host"])
         except IamError as exc:
             raise CommandError(f"{exc.code}: {exc.message}") from exc
         result = {

@@ -8,6 +8,7 @@ from typing import Any
 from urllib.parse import parse_qsl
 
 from django.contrib.auth.decorators import login_not_required
+from django.db import DatabaseError
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 
@@ -85,18 +86,8 @@ def _handle(request: HttpRequest, meta: Any) -> dict[str, Any]:
         return _handle_anonymous(handler, params, action, version, meta)
     try:
         auth = authenticate(request, params, meta)
-    except ApiError as exc:
-        # When the key exists, its account sees the failed attempt in its own trail.
-        account_id, arn, key_id = credential_owner(request, params)
-        event_record(
-            action=f"api:{action}"[:128],
-            account=account_id,
-            actor_arn=arn,
-            meta=meta,
-            outcome="error",
-            error_code=exc.code,
-            details={"stage": "authentication", "access_key_id": key_id[:64]},
-        )
+    except IamError as exc:  # signatures, keys, STS tokens, the single-use store
+        _record_authentication_failure(request, params, action, meta, exc)
         raise
     audited = f"{registry.product(version)}:{action}"
     token = recorded.set(0)
@@ -116,6 +107,28 @@ def _handle(request: HttpRequest, meta: Any) -> dict[str, Any]:
     if isinstance(auth.key, KeyRecord):
         access_key_touch(auth.key, source_ip=meta.source_ip, action=action)
     return result
+
+
+def _record_authentication_failure(
+    request: HttpRequest, params: dict[str, str], action: str, meta: Any, error: IamError
+) -> None:
+    """When the key exists, its account sees the failed attempt in its own trail. With the
+    database down (the single-use store is then down too) the refusal still goes out."""
+    try:
+        account_id, arn, key_id = credential_owner(request, params)
+        event_record(
+            action=f"api:{action}"[:128],
+            account=account_id,
+            actor_arn=arn,
+            meta=meta,
+            outcome="error",
+            error_code=error.code,
+            details={"stage": "authentication", "access_key_id": key_id[:64]},
+        )
+    except DatabaseError:
+        logger.error(
+            "request %s: refusal %s not audited (database down)", meta.request_id, error.code
+        )
 
 
 def anonymous_principal(meta: Any) -> Principal:

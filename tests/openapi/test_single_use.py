@@ -148,3 +148,15 @@ def test_replay_across_two_processes_is_refused():
     theirs = str(uuid.uuid4())
     assert _other_process_uses(theirs) == "True"
     assert not use_once(NONCE, "k", theirs, valid_until=soon())
+
+
+@pytest.mark.django_db
+def test_a_refusal_for_a_store_outage_is_audited(api):
+    from audit.models import AuditEvent
+
+    with mock.patch("openapi.auth.use_once", side_effect=StoreUnavailable()):
+        response = api.v1("ListUsers")
+    assert response.status_code == 503
+    event = AuditEvent.objects.filter(error_code="ServiceUnavailable").get()
+    assert event.details["stage"] == "authentication"
+    assert event.details["access_key_id"] == api.key_id

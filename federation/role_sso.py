@@ -177,6 +177,8 @@ def role_choose(request: HttpRequest) -> HttpResponse:
         attributes=data["attributes"],
     )
     try:
+        # One role session per assertion even if the pick is posted twice at once.
+        accept_once(identity, step="console-role-issue")
         creds = issue_for_assertion(
             provider=provider,
             role=role,

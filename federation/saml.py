@@ -294,14 +294,14 @@ def _attributes(assertion: Any, ava: dict[str, Any]) -> dict[str, list[str]]:
     return found
 
 
-def accept_once(identity: SamlIdentity) -> None:
+def accept_once(identity: SamlIdentity, *, step: str = "") -> None:
     """An assertion is accepted once, whichever path presents it (AssumeRoleWithSAML, console
     role SSO, user SSO): one durable record per issuer and assertion id, kept until the
-    assertion expires plus the skew."""
+    assertion expires plus the skew. A flow of two steps (console role SSO: verify, then pick
+    a role) records its second step under its own `step`, so it too happens once."""
     valid_until = identity.not_on_or_after + timedelta(seconds=CLOCK_SKEW_SECONDS)
-    if not use_once(
-        SAML_ASSERTION, identity.issuer, identity.assertion_id, valid_until=valid_until
-    ):
+    scope = f"{identity.issuer}\n{step}" if step else identity.issuer
+    if not use_once(SAML_ASSERTION, scope, identity.assertion_id, valid_until=valid_until):
         raise SamlRejected(
             "AuthenticationFail.SAMLAssertion.Invalid",
             "This SAML assertion was already used; sign in at the identity provider again.",

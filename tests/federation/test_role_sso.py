@@ -231,3 +231,23 @@ def test_role_sp_metadata_is_published(db):
     assert response.status_code == 200
     assert role_sp().acs_url in response.content.decode()
     assert "X509Certificate" in response.content.decode()
+
+
+def test_a_pick_posted_twice_at_once_issues_one_session(idp, setup):
+    """Two concurrent picks read the same pending sign-in; only one may become a session."""
+    from federation.role_sso import PENDING
+
+    client = Client()
+    response = assertion(idp, setup, "reader")
+    assert client.post("/console/sso/saml-role", {"SAMLResponse": response}).status_code == 200
+    pending = client.session[PENDING]
+    value = f"{setup['provider'].pk}:{setup['reader'].pk}"
+    twin = Client()  # the second request of the race: the same pending state
+    session = twin.session
+    session[PENDING] = pending
+    session.save()
+    first = client.post("/console/sso/saml-role/choose", {"choice": value})
+    assert first.status_code == 302 and first["Location"] == "/console/"
+    second = twin.post("/console/sso/saml-role/choose", {"choice": value})
+    assert second.status_code == 401 and b"already used" in second.content
+    assert StsSession.objects.count() == 1

@@ -122,6 +122,14 @@ def policy_delete(*, actor: Principal, policy: Policy, cascade: bool = False) ->
     for kind, target in targets:  # before the transaction, so a denial stays recorded
         require(actor, f"ram:DetachPolicyFrom{kind.title()}", target.resource_arn)
     with transaction.atomic():
+        # The policy row's lock orders this delete with every attach (which takes it too): the
+        # attachments authorized above are exactly the ones removed, or nothing is.
+        _locked(policy)
+        current = list(policy.attachments.order_by("id").values_list("id", flat=True))
+        if current != [a.pk for a in attachments]:
+            raise Conflict(
+                "DeleteConflict.Policy", "The policy's attachments just changed; try again."
+            )
         for attachment, (kind, target) in zip(attachments, targets, strict=True):
             attachment.delete()
             event_record(
@@ -130,8 +138,6 @@ def policy_delete(*, actor: Principal, policy: Policy, cascade: bool = False) ->
                 target_arn=target.arn,
                 details={"policy": policy.name, "policy_type": policy.policy_type, "cascade": True},
             )
-        if policy.attachments.exists():  # attached meanwhile: never remove a grant unseen
-            raise Conflict("DeleteConflict.Policy", "The policy was just attached; try again.")
         if attachments:
             authz_version_bump(actor.account_id)
         policy.delete()
@@ -266,6 +272,11 @@ def _one_target(**targets: Target | None) -> tuple[str, Target]:
     return given[0]
 
 
+def _locked(policy: Policy) -> bool:
+    """Lock a custom policy's row for this transaction (False: it was deleted meanwhile)."""
+    return Policy.objects.select_for_update().filter(pk=policy.pk).exists()
+
+
 def policy_attach(
     *,
     actor: Principal,
@@ -287,6 +298,8 @@ def policy_attach(
     _attach_limits(policy, existing, kind)
     try:
         with transaction.atomic():
+            if policy.account_id is not None and not _locked(policy):
+                raise NotFound("EntityNotExist.Policy", "The policy does not exist.")
             attachment = PolicyAttachment.objects.create(
                 account_id=actor.account_id, policy=policy, **{kind: target}
             )

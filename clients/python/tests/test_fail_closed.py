@@ -180,3 +180,12 @@ def test_missing_settings_are_named(monkeypatch):
     assert Authorizer().endpoint == "http://127.0.0.1:1"
     with pytest.raises(ValueError, match="http"):
         Authorizer("127.0.0.1:8000", "id", "secret")
+
+
+def test_plain_http_is_refused_off_loopback():
+    with pytest.raises(ValueError, match="https"):
+        Authorizer("http://iam.example.com", SERVICE_KEY, SERVICE_SECRET)
+    Authorizer("http://iam.example.com", SERVICE_KEY, SERVICE_SECRET, allow_plain_http=True)
+    Authorizer("https://iam.example.com", SERVICE_KEY, SERVICE_SECRET)
+    for loopback in ("http://127.0.0.1:8000", "http://localhost:8000", "http://[::1]:8000"):
+        Authorizer(loopback, SERVICE_KEY, SERVICE_SECRET)

@@ -96,3 +96,21 @@ def test_a_request_without_host_uses_the_server_name(iam):
     del environ["HTTP_HOST"]
     call_wsgi(app_for(iam), environ)
     assert iam.questions[0]["Request"]["Headers"]["host"] == "svc.example:8080"
+
+
+def test_the_source_ip_is_remote_addr_unless_a_trusted_proxy_hook_names_the_caller(iam):
+    request = v3_request("PutObject", form={"Content": "x"})
+    environ = wsgi_environ(request)
+    environ["REMOTE_ADDR"] = "10.0.0.5"  # the proxy
+    environ["HTTP_X_FORWARDED_FOR"] = "203.0.113.9"
+    call_wsgi(app_for(iam), dict(environ, **{"wsgi.input": io.BytesIO(request.body)}))
+    assert iam.questions[-1]["Context"]["SourceIp"] == "10.0.0.5"
+    authorizer = Authorizer(iam.url, SERVICE_KEY, SERVICE_SECRET, timeout=2)
+    behind_proxy = IamconsoleWsgi(
+        wsgi_echo,
+        authorizer,
+        ROUTES,
+        source_ip=lambda env: env["HTTP_X_FORWARDED_FOR"].split(",")[-1].strip(),
+    )
+    call_wsgi(behind_proxy, dict(environ, **{"wsgi.input": io.BytesIO(request.body)}))
+    assert iam.questions[-1]["Context"]["SourceIp"] == "203.0.113.9"

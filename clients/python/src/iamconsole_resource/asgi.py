@@ -52,6 +52,11 @@ class _Disconnected(Exception):
     pass
 
 
+def _peer(scope: Scope) -> str | None:
+    client = scope.get("client")
+    return str(client[0]) if client else None
+
+
 class IamconsoleAsgi:
     def __init__(
         self,
@@ -60,8 +65,12 @@ class IamconsoleAsgi:
         routes: Routes,
         *,
         max_body: int = 1 << 20,
+        source_ip: Callable[[Scope], str | None] | None = None,
     ) -> None:
+        """`source_ip(scope)`: the caller's address when a proxy you trust stands in front; by
+        default the connection's peer (`scope["client"]`)."""
         self.app, self.authorizer, self.routes, self.max_body = app, authorizer, routes, max_body
+        self.source_ip = source_ip or _peer
 
     async def _body(self, scope: Scope, receive: Receive) -> bytes | ErrorReply:
         for name, value in scope.get("headers", []):
@@ -106,14 +115,13 @@ class IamconsoleAsgi:
         root = scope.get("root_path", "")
         if root and not path.startswith(root):
             path = root + path  # servers differ on whether path includes the mount point
-        client = scope.get("client")
         request = IncomingRequest.build(
             method=scope.get("method", "GET"),
             path=path,
             query_string=scope.get("query_string", b"").decode("latin-1"),
             headers=[(_text(k), _text(v)) for k, v in scope.get("headers", [])],
             body=body,
-            source_ip=client[0] if client else None,
+            source_ip=self.source_ip(scope),
             secure=scope.get("scheme") == "https",
         )
         outcome = await asyncio.to_thread(check, self.authorizer, self.routes, request)

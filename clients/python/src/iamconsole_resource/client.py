@@ -7,6 +7,7 @@ raises `Unavailable`, which the middleware turns into 503 ServiceUnavailable.
 from __future__ import annotations
 
 import hashlib
+import ipaddress
 import json
 import os
 from collections.abc import Mapping
@@ -84,6 +85,7 @@ class Authorizer:
         *,
         timeout: float = 3.0,
         pool_size: int = 16,
+        allow_plain_http: bool = False,
     ) -> None:
         self.endpoint = _setting(endpoint, "IAM_ENDPOINT").rstrip("/")
         self.access_key_id = _setting(access_key_id, "IAM_SERVICE_ACCESS_KEY_ID")
@@ -93,6 +95,12 @@ class Authorizer:
             raise ValueError("IAM_ENDPOINT must be an http:// or https:// URL")
         if parts.query or parts.fragment:
             raise ValueError("IAM_ENDPOINT takes no query or fragment")
+        if parts.scheme == "http" and not (allow_plain_http or _loopback(parts.hostname or "")):
+            # An answer over plain HTTP could be forged on the way: every request would pass.
+            raise ValueError(
+                "IAM_ENDPOINT must be https:// unless iamconsole is on a loopback address "
+                "(or pass allow_plain_http=True for a network you trust)"
+            )
         self._host = parts.netloc
         self._path = parts.path.rstrip("/") + PATH  # iamconsole may be mounted under a prefix
         self._url = self.endpoint + PATH
@@ -162,6 +170,15 @@ class Authorizer:
         except (urllib3.exceptions.HTTPError, OSError) as exc:
             raise Unavailable(f"iamconsole unreachable: {type(exc).__name__}") from exc
         return _decision(response.status, response.data)
+
+
+def _loopback(hostname: str) -> bool:
+    if hostname == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(hostname).is_loopback
+    except ValueError:
+        return False
 
 
 def _decision(status: int, data: bytes) -> Decision:

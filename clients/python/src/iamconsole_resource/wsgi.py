@@ -65,9 +65,19 @@ class IamconsoleWsgi:
     """Thread-safe: one instance serves every worker thread."""
 
     def __init__(
-        self, app: WsgiApp, authorizer: Authorizer, routes: Routes, *, max_body: int = 1 << 20
+        self,
+        app: WsgiApp,
+        authorizer: Authorizer,
+        routes: Routes,
+        *,
+        max_body: int = 1 << 20,
+        source_ip: Callable[[dict[str, Any]], str | None] | None = None,
     ) -> None:
+        """`source_ip(environ)`: the caller's address when a proxy you trust stands in front
+        (e.g. from its X-Forwarded-For); by default REMOTE_ADDR, which behind a proxy is the
+        proxy's address — and `acs:SourceIp` conditions would be decided against it."""
         self.app, self.authorizer, self.routes, self.max_body = app, authorizer, routes, max_body
+        self.source_ip = source_ip or (lambda environ: environ.get("REMOTE_ADDR"))
 
     def _body(self, environ: dict[str, Any]) -> bytes | ErrorReply:
         given = environ.get("CONTENT_LENGTH") or ""
@@ -100,7 +110,7 @@ class IamconsoleWsgi:
             query_string=environ.get("QUERY_STRING", ""),
             headers=_headers(environ),
             body=body,
-            source_ip=environ.get("REMOTE_ADDR"),
+            source_ip=self.source_ip(environ),
             secure=environ.get("wsgi.url_scheme") == "https",
         )
         outcome = check(self.authorizer, self.routes, request)

@@ -75,6 +75,32 @@ def _find_role(role_arn: str) -> Role:
     return role
 
 
+def _refuse_unless_identity_allows(actor: Principal, role_arn: str) -> None:
+    """A caller whose own policies don't allow sts:AssumeRole on the named role is refused the
+    same way whether the role exists or not. A service has no identity policies (the role's
+    trust naming it is the whole grant), so this is for RAM principals."""
+    match = ROLE_ARN_RE.match(role_arn or "")
+    if match is None or actor.kind == "service":
+        return
+    uid, name = match.groups()
+    if authorize(actor, "sts:AssumeRole", f"acs:ram:*:{uid}:role/{name}").allowed:
+        return
+    event_record(
+        actor=actor,
+        action="sts:AssumeRole",
+        target_arn=role_arn[:512],
+        outcome="denied",
+        error_code="NoPermission",
+        details={"identity": False},
+    )
+    raise IamError(
+        "NoPermission",
+        "You are not authorized to do this action. You should be authorized by RAM: your "
+        f"policies don't allow sts:AssumeRole on it ({role_arn}).",
+        status=403,
+    )
+
+
 def _duration(caller: Principal, role: Role, requested: int | None) -> int:
     duration = requested or 3600
     ceiling = role.max_session_duration
@@ -121,6 +147,7 @@ def assume_role(
         )
     if external_id and not EXTERNAL_ID_RE.match(external_id):
         raise InvalidParameter("InvalidParameter.ExternalId", "The ExternalId is not valid.")
+    _refuse_unless_identity_allows(actor, role_arn)  # before the role's existence shows
     role = _find_role(role_arn)
     seconds = _duration(actor, role, duration)
     canonical_policy = _session_policy(policy)

@@ -349,3 +349,19 @@ def test_service_principal_assumes_only_roles_that_trust_it(tenant, setup):
         )
     identity = api.v3("GetCallerIdentity", version="2015-04-01").json()
     assert identity["IdentityType"] == "Service"
+
+
+def test_an_unpermitted_caller_learns_nothing_about_which_roles_exist(setup, tenant):
+    """Refused alike for an existing role and a missing one: authorization comes first."""
+    from audit.models import AuditEvent
+
+    nobody = principal_for(tenant.make_user("nobody"))
+    missing = "acs:ram::1234567890123456:role/nope"
+    codes = []
+    for arn in (setup["arn"], missing):
+        with pytest.raises(IamError) as info:
+            assume_role(actor=nobody, role_arn=arn, session_name="probe")
+        codes.append((info.value.status, info.value.code))
+    assert codes == [(403, "NoPermission"), (403, "NoPermission")]
+    denied = AuditEvent.objects.filter(action="sts:AssumeRole", outcome="denied")
+    assert set(denied.values_list("target_arn", flat=True)) >= {missing}

@@ -13,7 +13,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts.arns import ram_resource
 from accounts.console import confirm, handle_iam_errors, paginate, render_error
-from accounts.errors import IamError, NotFound
+from accounts.errors import IamError, NoPermission, NotFound
 from accounts.models import User
 from accounts.selectors import get_user_for_actor, principal_for_user
 from accounts.stepup import step_up_redirect
@@ -404,6 +404,16 @@ def _simulated(principal: Principal, name: str, mfa_present: bool) -> Principal:
     return principal_for_user(user, mfa_present=mfa_present)
 
 
+def _principal_error(name: str, error: IamError) -> str:
+    """What to fix in the principal field: the name that isn't there (and how a role is
+    named), or the permission the caller lacks."""
+    if isinstance(error, NoPermission):
+        return error.message
+    if name.startswith("role/"):
+        return f"There is no role {name[5:]} in this account."
+    return f"There is no user {name} in this account. For a role's session, enter role/<role name>."
+
+
 def _statement_json(statement: Any) -> dict[str, Any]:
     body: dict[str, Any] = {"Effect": statement.effect}
     body["NotAction" if statement.not_action else "Action"] = list(statement.actions)
@@ -447,7 +457,11 @@ def simulator(request: HttpRequest) -> HttpResponse:
     results = []
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
-        subject = _simulated(principal, data["principal"].strip(), data["mfa_present"])
+        try:
+            subject = _simulated(principal, data["principal"].strip(), data["mfa_present"])
+        except (NotFound, NoPermission) as exc:
+            form.add_error("principal", _principal_error(data["principal"].strip(), exc))
+            return render(request, "policies/simulator.html", {"form": form}, status=400)
         context = {
             "acs:SecureTransport": data["secure_transport"],
             "acs:MFAPresent": data["mfa_present"],

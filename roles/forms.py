@@ -1,4 +1,10 @@
+import re
+
 from django import forms
+
+from sts.models import TrustedService
+
+ACCOUNT_UID_RE = re.compile(r"^\d{16}$")
 
 TRUST_KINDS = [
     ("account", "RAM identities of this account (their own policies decide who may)"),
@@ -45,6 +51,28 @@ class RoleForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 10, "class": "code"}),
         label="Trust policy (custom)",
     )
+
+    def clean(self) -> dict:
+        """Trust that can be honoured: another account by its 16-digit uid, a service that is
+        registered with this installation."""
+        data = super().clean() or {}
+        kind, value = data.get("trusted_kind"), (data.get("trusted_value") or "").strip()
+        if kind == "other_account" and value and not ACCOUNT_UID_RE.match(value):
+            self.add_error(
+                "trusted_value",
+                f"An account uid is 16 digits (e.g. 1234567890123456); {value!r} is not one.",
+            )
+        if (
+            kind == "service"
+            and value
+            and not TrustedService.objects.filter(name=value, active=True).exists()
+        ):
+            self.add_error(
+                "trusted_value",
+                f"No service named {value} is registered with this installation; "
+                "an operator registers one with manage.py createservice.",
+            )
+        return data
 
 
 class RoleEditForm(forms.Form):

@@ -10,7 +10,8 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts.errors import IamError
 from audit.services import event_record
-from sts.services import assume_role
+from roles.models import Role
+from sts.services import ROLE_ARN_RE, assume_role
 
 SESSION_KEY = "switched_role"
 
@@ -21,6 +22,37 @@ class SwitchRoleForm(forms.Form):
     )
     duration = forms.IntegerField(
         min_value=900, max_value=43200, initial=3600, label="Session duration (seconds)"
+    )
+    external_id = forms.CharField(
+        max_length=1224,
+        required=False,
+        label="ExternalId",
+        help_text="Only if the role's trust requires one: the ExternalId its owner gave you.",
+    )
+
+
+def _switch_error(exc: IamError, role_arn: str, external_id: str) -> str:
+    """The service's message, unless the trust refused a caller who could only be let in
+    with an ExternalId: then say that, not that the trust policy doesn't trust them. (The
+    trust is only consulted once the caller's own policies allow sts:AssumeRole on the role,
+    so this tells nothing about roles the caller may not assume.)"""
+    if "trust policy doesn't trust you" not in exc.message:
+        return exc.message
+    match = ROLE_ARN_RE.match(role_arn)
+    role = (
+        Role.objects.filter(account__uid=match.group(1), name__lower=match.group(2).lower())
+        .only("trust_policy")
+        .first()
+        if match
+        else None
+    )
+    if role is None or "sts:externalid" not in role.trust_policy.lower():
+        return exc.message
+    if not external_id:
+        return "This role requires an ExternalId: enter the one the role's owner gave you."
+    return (
+        "This role requires an ExternalId, and the role does not accept the one you entered "
+        "(or does not trust you)."
     )
 
 
@@ -41,9 +73,12 @@ def switch_role(request: HttpRequest) -> HttpResponse:
                     if len(principal.name) > 1
                     else f"{principal.name}-console",
                     duration=form.cleaned_data["duration"],
+                    external_id=form.cleaned_data["external_id"].strip(),
                 )
             except IamError as exc:
-                error = exc.message
+                error = _switch_error(
+                    exc, form.cleaned_data["role_arn"], form.cleaned_data["external_id"].strip()
+                )
             else:
                 request.session[SESSION_KEY] = {
                     "key": creds.session.access_key_id,

@@ -200,3 +200,63 @@ def test_role_in_effective_permissions_and_simulator(tenant, admin):
     ).content.decode()
     assert "System policy AliyunRAMReadOnlyAccess (v1), attached directly" in result
     assert "Implicit deny" in result
+
+
+ROLE_FORM = {"name": "partner", "max_session_duration": "3600"}
+
+
+def test_trusted_account_uid_must_be_16_digits(tenant, admin):
+    response = admin_client().post(
+        "/console/roles/new",
+        {**ROLE_FORM, "trusted_kind": "other_account", "trusted_value": "12345"},
+    )
+    assert response.status_code == 200
+    assert "16 digits" in response.context["form"].errors["trusted_value"][0]
+    assert not Role.objects.filter(name="partner").exists()
+
+
+def test_trusted_service_must_be_registered(tenant, admin):
+    from sts.models import TrustedService
+
+    client = admin_client()
+    response = client.post(
+        "/console/roles/new",
+        {**ROLE_FORM, "trusted_kind": "service", "trusted_value": "fc.example"},
+    )
+    assert (
+        "No service named fc.example is registered"
+        in (response.context["form"].errors["trusted_value"][0])
+    )
+    assert not Role.objects.filter(name="partner").exists()
+    TrustedService.objects.create(name="fc.example", access_key_id="LTASfc", secret_sealed="x")
+    created = client.post(
+        "/console/roles/new",
+        {**ROLE_FORM, "trusted_kind": "service", "trusted_value": "fc.example"},
+    )
+    assert created.status_code == 302
+    statement = json.loads(Role.objects.get(name="partner").trust_policy)["Statement"][0]
+    assert statement["Principal"] == {"Service": ["fc.example"]}
+
+
+def test_a_role_with_the_consoles_external_id_can_be_switched_into(tenant, admin):
+    client = admin_client()
+    client.post(
+        "/console/roles/new",
+        {**ROLE_FORM, "name": "deputy", "trusted_kind": "account", "external_id": "abc-123"},
+    )
+    role = Role.objects.get(name="deputy")
+    missing = client.post("/console/switch-role", {"role_arn": role.arn, "duration": "900"})
+    assert missing.status_code == 400
+    assert b"This role requires an ExternalId" in missing.content
+    assert b"trust policy doesn" not in missing.content
+    wrong = client.post(
+        "/console/switch-role",
+        {"role_arn": role.arn, "duration": "900", "external_id": "nope-1"},
+    )
+    assert wrong.status_code == 400 and b"accept the one you entered" in wrong.content
+    switched = client.post(
+        "/console/switch-role",
+        {"role_arn": role.arn, "duration": "900", "external_id": "abc-123"},
+    )
+    assert switched.status_code == 302
+    assert StsSession.objects.filter(role=role).count() == 1

@@ -1,10 +1,12 @@
 """An administrator's blockers of the console (issue 13): the simulator keeps its input and says
-what is wrong with the principal."""
+what is wrong with the principal; role creation refuses trust it can't honour and a role with an
+ExternalId can be switched into."""
 
 from __future__ import annotations
 
 import pytest
 
+from sts.models import StsSession
 from tests.conftest import PASSWORD, make_tenant
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -47,3 +49,45 @@ def test_simulator_shows_principal_errors_in_the_form(live_server, page, shoot):
     page.fill("#id_resource", "")
     page.click("button:has-text('Simulate')")
     assert page.is_visible("#results >> text=Allow")
+
+
+def test_role_creation_validates_trust_and_external_id_roles_can_be_switched_into(
+    live_server, page, shoot
+):
+    base = live_server.url
+    tenant, _ = sign_in_admin(page, base)
+
+    page.goto(f"{base}/console/roles/new")
+    page.fill("#id_name", "partner")
+    page.check("input[name=trusted_kind][value=other_account]")
+    page.fill("#id_trusted_value", "12345")
+    page.click("button[type=submit]:has-text('Create')")
+    assert page.is_visible("text=An account uid is 16 digits")
+    assert page.input_value("#id_trusted_value") == "12345"
+    shoot("blockers-02-role-bad-uid")
+
+    page.check("input[name=trusted_kind][value=service]")
+    page.fill("#id_trusted_value", "no-such-service")
+    page.click("button[type=submit]:has-text('Create')")
+    assert page.is_visible("text=No service named no-such-service is registered")
+
+    page.check("input[name=trusted_kind][value=account]")
+    page.fill("#id_trusted_value", "")
+    page.fill("#id_name", "deputy")
+    page.fill("#id_external_id", "abc-123")
+    page.click("button[type=submit]:has-text('Create')")
+    page.wait_for_url("**/console/roles/deputy/")
+
+    arn = f"acs:ram::{tenant.account.uid}:role/deputy"
+    page.goto(f"{base}/console/switch-role")
+    page.fill("#id_role_arn", arn)
+    page.click("button:has-text('Switch role')")
+    assert page.is_visible("text=ExternalId")
+    assert not page.is_visible("text=trust policy doesn't trust you")
+    shoot("blockers-03-switch-needs-external-id")
+
+    page.fill("#id_external_id", "abc-123")
+    page.click("button:has-text('Switch role')")
+    page.wait_for_url(f"{base}/console/")
+    assert page.is_visible("text=You are now acting as role deputy")
+    assert StsSession.objects.filter(role__name="deputy").count() == 1

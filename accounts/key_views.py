@@ -8,14 +8,14 @@ from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.http import url_has_allowed_host_and_scheme, urlencode
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
-from accounts import access_keys, login, selectors
+from accounts import access_keys, crypto, login, selectors
 from accounts.console import confirm, handle_iam_errors
 from accounts.errors import IamError
-from accounts.models import User
+from accounts.models import AccessKey, User
 from accounts.stepup import mark_recent_auth, require_recent_auth
 from policies.principal import Principal
 
@@ -88,12 +88,38 @@ def my_credentials(request: HttpRequest) -> HttpResponse:
     )
 
 
+REVEAL_SESSION_KEY = "access_key_reveal"
+
+
+def _hold_for_reveal(request: HttpRequest, owner: User, key: AccessKey, secret: str) -> str:
+    """Keep a new key's secret, sealed, in the session for one display; return the page's URL."""
+    request.session[REVEAL_SESSION_KEY] = {
+        "key_id": key.access_key_id,
+        "owner_pk": owner.pk,
+        "sealed": crypto.encrypt(secret, context=f"reveal:{key.access_key_id}"),
+    }
+    return f"{request.path}?{urlencode({'created': key.access_key_id})}"
+
+
+def _take_for_reveal(request: HttpRequest, owner: User, key_id: str) -> str | None:
+    """The held secret of `key_id`, removed from the session: None once it has been shown."""
+    held = request.session.get(REVEAL_SESSION_KEY)
+    if not held or held.get("key_id") != key_id or held.get("owner_pk") != owner.pk:
+        return None
+    del request.session[REVEAL_SESSION_KEY]
+    try:
+        return crypto.decrypt(held["sealed"], context=f"reveal:{key_id}")
+    except crypto.SecretUnavailable:
+        return None
+
+
 @require_http_methods(["GET", "POST"])
 @never_cache
 @handle_iam_errors
 @require_recent_auth
 def key_create(request: HttpRequest, name: str | None = None) -> HttpResponse:
-    """GET: confirm; POST: create and show the secret once (never stored for display)."""
+    """GET: confirm; POST: create, then redirect to a GET that shows the secret once
+    (post/redirect/get, so reloading never creates a second key)."""
     principal = request.principal  # type: ignore[attr-defined]
     owner = _owner(request, name)
     back = _owner_url(owner, request)
@@ -105,10 +131,19 @@ def key_create(request: HttpRequest, name: str | None = None) -> HttpResponse:
                 raise
             messages.error(request, exc.message)
             return redirect(back)
+        return redirect(_hold_for_reveal(request, owner, key, secret))
+    created = request.GET.get("created")
+    if created:
+        key = access_keys.get_key(principal, owner, created, "ram:CreateAccessKey")
         response = render(
             request,
             "accounts/key_reveal.html",
-            {"owner": owner, "key": key, "secret": secret, "back": back},
+            {
+                "owner": owner,
+                "key": key,
+                "secret": _take_for_reveal(request, owner, key.access_key_id),
+                "back": back,
+            },
         )
         response["Cache-Control"] = "no-store"
         return response

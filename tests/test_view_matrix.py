@@ -222,7 +222,6 @@ SPECS = [
         "/console/users/robo/access-keys/new",
         {},
         ("ram:CreateAccessKey",),
-        ok_status=200,
     ),
     Spec(
         "key_status",

@@ -7,6 +7,7 @@ import time
 import pytest
 from django.test import Client
 
+from accounts.access_keys import access_key_secret
 from accounts.models import AccessKey, User
 from audit.models import AuditEvent
 from tests.conftest import PASSWORD
@@ -48,9 +49,12 @@ def test_creating_a_key_needs_a_recent_password(tenant, admin, robo):
         "/console/reauth", {"password": PASSWORD, "next": "/console/users/robo/access-keys/new"}
     )
     assert ok["Location"] == "/console/users/robo/access-keys/new"
-    reveal = client.post("/console/users/robo/access-keys/new")
-    assert reveal.status_code == 200 and "no-store" in reveal["Cache-Control"]
+    created = client.post("/console/users/robo/access-keys/new")
     key = AccessKey.objects.get(user=robo)
+    assert created.status_code == 302
+    assert created["Location"] == f"/console/users/robo/access-keys/new?created={key.access_key_id}"
+    reveal = client.get(created["Location"])
+    assert reveal.status_code == 200 and "no-store" in reveal["Cache-Control"]
     secret = reveal.context["secret"]
     assert f"ALIBABA_CLOUD_ACCESS_KEY_SECRET={secret}".encode() in reveal.content
     detail = client.get("/console/users/robo/")
@@ -74,8 +78,8 @@ def test_root_sees_a_strong_warning_for_its_own_keys(tenant):
     client = sign_in("root@acme.example", tenant.root_password)
     page = client.get("/console/credentials/")
     assert b"Root AccessKeys are dangerous" in page.content
-    reveal = client.post("/console/credentials/access-keys/new")
-    assert reveal.status_code == 200
+    reveal = client.post("/console/credentials/access-keys/new", follow=True)
+    assert reveal.status_code == 200 and reveal.context["secret"]
     assert AccessKey.objects.filter(user=tenant.root).count() == 1
 
 
@@ -97,3 +101,34 @@ def test_console_only_user_gets_a_readable_refusal(tenant, admin):
     client = sign_in("admin@acme.iam.localhost", PASSWORD)
     response = client.post("/console/users/person/access-keys/new", follow=True)
     assert b"has no programmatic access" in response.content
+
+
+def test_reloading_the_secret_page_shows_no_secret_and_creates_no_key(tenant, admin, robo):
+    client = sign_in("admin@acme.iam.localhost", PASSWORD)
+    created = client.post("/console/users/robo/access-keys/new")
+    key = AccessKey.objects.get(user=robo)
+    secret = client.get(created["Location"]).context["secret"]
+    assert secret and access_key_secret(AccessKey.objects.get(pk=key.pk)) == secret
+    again = client.get(created["Location"])
+    assert again.status_code == 200 and "no-store" in again["Cache-Control"]
+    assert again.context["secret"] is None
+    assert b"The secret was shown once" in again.content and secret.encode() not in again.content
+    assert AccessKey.objects.filter(user=robo).count() == 1
+    # the held secret is sealed in the session, never stored in clear
+    created = client.post("/console/users/robo/access-keys/new")
+    assert AccessKey.objects.filter(user=robo).count() == 2
+    assert "access_key_reveal" in client.session
+    held = str(dict(client.session))
+    secret = client.get(created["Location"]).context["secret"]
+    assert secret not in held and "access_key_reveal" not in client.session
+
+
+def test_a_held_secret_is_shown_only_for_its_own_key_and_owner(tenant, admin, robo):
+    other = tenant.make_user("robo2", console=False)
+    User.objects.filter(pk=other.pk).update(programmatic_access=True)
+    client = sign_in("admin@acme.iam.localhost", PASSWORD)
+    created = client.post("/console/users/robo/access-keys/new")
+    key = AccessKey.objects.get(user=robo)
+    wrong_owner = client.get(f"/console/users/robo2/access-keys/new?created={key.access_key_id}")
+    assert wrong_owner.status_code == 404
+    assert client.get(created["Location"]).context["secret"]

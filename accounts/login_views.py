@@ -53,12 +53,13 @@ def complete_login(
     )
     request.session["must_change_password"] = must_change
     request.session["mfa_enrollment_required"] = device is None and mfa.mfa_required(user)
-    if request.session["mfa_enrollment_required"]:
-        messages.warning(request, "Your account requires MFA: bind a device to continue.")
-        return redirect("accounts:mfa_enroll")
+    # One gate at a time, password first (accounts.middleware.sign_in_gate).
     if must_change:
         messages.warning(request, "You must choose a new password before continuing.")
         return redirect("accounts:password_change")
+    if request.session["mfa_enrollment_required"]:
+        messages.warning(request, "Your account requires MFA: bind a device to continue.")
+        return redirect("accounts:mfa_enroll")
     return redirect("accounts:overview")
 
 

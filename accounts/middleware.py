@@ -1,4 +1,5 @@
-"""Attach request meta and the console Principal; gate users who must change their password."""
+"""Attach request meta and the console Principal; gate users who must change their password
+or bind an MFA device before using the console."""
 
 from __future__ import annotations
 
@@ -20,6 +21,23 @@ from policies.principal import Principal, RequestMeta
 
 PASSWORD_GATE_EXEMPT = ("/console/password", "/console/logout", "/static/")
 MFA_GATE_EXEMPT = ("/console/mfa/enroll", "/console/logout", "/static/")
+
+
+def sign_in_gate(request: HttpRequest) -> HttpResponse | None:
+    """Where a signed-in user must go before anything else, or None to carry on.
+
+    The gates run one at a time, password first: the MFA gate waits until the password is
+    changed, so neither sends the user away from the page the other one needs.
+    """
+    if not request.path.startswith("/console/"):
+        return None
+    if request.session.get("must_change_password"):
+        exempt, target = PASSWORD_GATE_EXEMPT, "accounts:password_change"
+    elif request.session.get("mfa_enrollment_required"):
+        exempt, target = MFA_GATE_EXEMPT, "accounts:mfa_enroll"
+    else:
+        return None
+    return None if request.path.startswith(exempt) else redirect(target)
 
 
 def request_meta(request: HttpRequest) -> RequestMeta:
@@ -86,19 +104,9 @@ class ConsolePrincipalMiddleware:
         if user.is_authenticated and isinstance(user, User):
             principal = console_principal(request, user, meta)
             request.principal = switched_principal(request, principal) or principal  # type: ignore[attr-defined]
-            gated = request.path.startswith("/console/")
-            if (
-                gated
-                and request.session.get("mfa_enrollment_required")
-                and not request.path.startswith(MFA_GATE_EXEMPT)
-            ):
-                return redirect("accounts:mfa_enroll")
-            if (
-                gated
-                and request.session.get("must_change_password")
-                and not request.path.startswith(PASSWORD_GATE_EXEMPT)
-            ):
-                return redirect("accounts:password_change")
+            gate = sign_in_gate(request)
+            if gate is not None:
+                return gate
         elif not user.is_authenticated and FEDERATED_FIELD in request.session:
             federated = federated_principal(request, meta)
             if federated is None and request.path.startswith("/console/"):

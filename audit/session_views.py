@@ -8,9 +8,9 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.views.decorators.http import require_http_methods, require_POST
+from django.views.decorators.http import require_http_methods
 
-from accounts.console import handle_iam_errors, render_error
+from accounts.console import confirm, handle_iam_errors, render_error
 from accounts.errors import IamError, NotFound
 from accounts.models import ConsoleSession
 from accounts.selectors import find_user
@@ -49,9 +49,10 @@ def sessions(request: HttpRequest) -> HttpResponse:
     )
 
 
-@require_POST
+@require_http_methods(["GET", "POST"])
 @handle_iam_errors
 def console_session_end(request: HttpRequest, public_id: str) -> HttpResponse:
+    """Confirm (GET), then end one console session (POST)."""
     principal = request.principal  # type: ignore[attr-defined]
     row = (
         ConsoleSession.objects.select_related("user", "user__account")
@@ -60,14 +61,31 @@ def console_session_end(request: HttpRequest, public_id: str) -> HttpResponse:
     )
     if row is None:
         raise NotFound("EntityNotExist.Session", "That session does not exist.")
-    console_session_terminate(actor=principal, row=row)
-    messages.success(request, f"Session of {row.user.name} ended.")
-    return redirect("audit:sessions")
+    if request.method == "POST":
+        console_session_terminate(actor=principal, row=row)
+        messages.success(request, f"Session of {row.user.name} ended.")
+        return redirect("audit:sessions")
+    require(principal, "ram:TerminateConsoleSession", row.user.resource_arn)
+    return confirm(
+        request,
+        title=f"End the console session of {row.user.name}?",
+        message="The browser using it is signed out at its next request. The user can sign "
+        "in again unless you also lock the user down or remove console access.",
+        details=[
+            f"Session: {row.public_id}",
+            f"Source IP: {row.source_ip or '—'}",
+            f"Since: {row.created_at:%Y-%m-%d %H:%M:%S} UTC",
+        ],
+        action_url=request.path,
+        cancel_url=reverse("audit:sessions"),
+        button="Terminate session",
+    )
 
 
-@require_POST
+@require_http_methods(["GET", "POST"])
 @handle_iam_errors
 def sts_session_revoke(request: HttpRequest, key_id: str) -> HttpResponse:
+    """Confirm (GET), then revoke one role session (POST)."""
     principal = request.principal  # type: ignore[attr-defined]
     session = (
         StsSession.objects.select_related("role__account", "account")
@@ -76,9 +94,25 @@ def sts_session_revoke(request: HttpRequest, key_id: str) -> HttpResponse:
     )
     if session is None:
         raise NotFound("EntityNotExist.Session", "That session does not exist.")
-    revoke_session(actor=principal, session=session)
-    messages.success(request, f"Role session {session.session_name} revoked.")
-    return redirect("audit:sessions")
+    if request.method == "POST":
+        revoke_session(actor=principal, session=session)
+        messages.success(request, f"Role session {session.session_name} revoked.")
+        return redirect("audit:sessions")
+    require(principal, "sts:RevokeSession", session.role.resource_arn)
+    return confirm(
+        request,
+        title=f"Revoke role session {session.role.name}/{session.session_name}?",
+        message="Its temporary credentials stop working at their next use. Whoever assumed "
+        "the role can assume it again if the trust policy still allows them.",
+        details=[
+            f"Access key: {session.access_key_id}",
+            f"Assumed by: {session.source_arn}",
+            f"Expires: {session.expires_at:%Y-%m-%d %H:%M:%S} UTC",
+        ],
+        action_url=request.path,
+        cancel_url=reverse("audit:sessions"),
+        button="Revoke session",
+    )
 
 
 @require_http_methods(["GET", "POST"])

@@ -135,3 +135,43 @@ def test_root_can_not_be_locked_down(tenant, admin):
         .status_code
         == 404
     )
+
+
+def test_terminate_and_revoke_ask_first(tenant, admin, plain, outsider):
+    """GET shows a confirmation page and changes nothing; only the POST ends the session."""
+    bob = tenant.make_user("bob")
+    sign_in("bob@acme.iam.localhost")
+    row = ConsoleSession.objects.get(user=bob)
+    role = role_create(
+        actor=tenant.root_principal,
+        name="ops-role",
+        trust_policy='{"Version":"1","Statement":[{"Effect":"Allow","Action":"sts:AssumeRole",'
+        f'"Principal":{{"RAM":["acs:ram::{tenant.account.uid}:root"]}}}}]}}',
+    )
+    key = assume_role(actor=principal_for(admin), role_arn=role.arn, session_name="ops")
+    key_id = key.session.access_key_id
+    end_url = f"/console/audit/sessions/console/{row.public_id}/end"
+    revoke_url = f"/console/audit/sessions/sts/{key_id}/revoke"
+    operator = client_for(admin)
+    listing = operator.get("/console/audit/sessions/").content.decode()
+    assert f'href="{end_url}"' in listing and f'href="{revoke_url}"' in listing
+    page = operator.get(end_url)
+    assert page.status_code == 200 and b"End the console session of bob?" in page.content
+    assert b"Terminate session" in page.content
+    page = operator.get(revoke_url)
+    assert page.status_code == 200 and b"Revoke role session ops-role/ops?" in page.content
+    assert client_for(plain).get(end_url).status_code == 403
+    assert client_for(plain).get(revoke_url).status_code == 403
+    assert client_for(outsider).get(end_url).status_code == 404
+    assert client_for(outsider).get(revoke_url).status_code == 404
+    row.refresh_from_db()
+    assert row.ended_at is None
+    assert StsSession.objects.get(access_key_id=key_id).revoked_at is None
+    assert not AuditEvent.objects.filter(
+        action__in=["ram:TerminateConsoleSession", "sts:RevokeSession"], outcome="success"
+    ).exists()
+    assert operator.post(end_url)["Location"] == "/console/audit/sessions/"
+    assert operator.post(revoke_url)["Location"] == "/console/audit/sessions/"
+    row.refresh_from_db()
+    assert row.ended_reason == "terminated"
+    assert StsSession.objects.get(access_key_id=key_id).revoked_at is not None

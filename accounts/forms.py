@@ -1,4 +1,5 @@
 from django import forms
+from django.utils.html import escape
 
 from accounts.services import POLICY_FIELDS
 
@@ -142,8 +143,10 @@ class AliasForm(forms.Form):
     alias = forms.CharField(
         max_length=32,
         required=False,
-        help_text="3–32 lowercase letters, digits and hyphens. Empty clears it: "
-        "users then sign in as name@<account uid>.<domain>.",
+        help_text=escape(
+            "3–32 lowercase letters, digits and hyphens. Empty clears it: "
+            "users then sign in as name@<account uid>.<domain>."
+        ),
     )
 
 

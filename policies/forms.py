@@ -1,6 +1,7 @@
 import re
 
 from django import forms
+from django.utils.html import escape
 
 # An action as a request names it (cf. policies.engine.document.ACTION_RE, minus wildcards).
 SIMULATED_ACTION_RE = re.compile(r"^[A-Za-z0-9-]+:[A-Za-z0-9_.\-/]+$")
@@ -58,7 +59,7 @@ class SimulatorForm(forms.Form):
     principal = forms.CharField(
         max_length=70,
         label="User or role",
-        help_text="A user name, or role/<role name> for a role's session",
+        help_text=escape("A user name, or role/<role name> for a role's session"),
     )
     actions = forms.CharField(
         widget=forms.Textarea(attrs={"rows": 4}),
@@ -70,8 +71,9 @@ class SimulatorForm(forms.Form):
     resource = forms.CharField(
         max_length=512,
         required=False,
-        help_text="Leave empty to use * ; e.g. acs:ram:*:<uid>:user/alice or "
-        "acs:oss:*:<uid>:bucket/key",
+        help_text=escape(
+            "Leave empty to use * ; e.g. acs:ram:*:<uid>:user/alice or acs:oss:*:<uid>:bucket/key"
+        ),
     )
     source_ip = forms.GenericIPAddressField(required=False, label="acs:SourceIp")
     current_time = forms.DateTimeField(

@@ -6,6 +6,7 @@ from django import forms
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.html import escape
 from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts.errors import IamError
@@ -18,7 +19,9 @@ SESSION_KEY = "switched_role"
 
 class SwitchRoleForm(forms.Form):
     role_arn = forms.CharField(
-        max_length=200, label="Role ARN", help_text="acs:ram::<account uid>:role/<role name>"
+        max_length=200,
+        label="Role ARN",
+        help_text=escape("acs:ram::<account uid>:role/<role name>"),
     )
     duration = forms.IntegerField(
         min_value=900, max_value=43200, initial=3600, label="Session duration (seconds)"

@@ -131,7 +131,9 @@ def login_mfa(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         locked = user.locked_until is not None and user.locked_until.timestamp() > time.time()
         meta = request.meta  # type: ignore[attr-defined]
-        device = None if locked else mfa.verify(user, form.cleaned_data["code"], meta=meta)
+        code = form.cleaned_data["code"]
+        throttled = "" if locked else mfa.sign_in_throttle_message(user, code)
+        device = None if locked or throttled else mfa.verify(user, code, meta=meta)
         if device is not None:
             del request.session[PENDING_KEY]
             signin.clear_failures(user)
@@ -147,7 +149,7 @@ def login_mfa(request: HttpRequest) -> HttpResponse:
                     samesite="Lax",
                 )
             return response
-        error = (
+        error = throttled or (
             "That code is not right, or too many attempts were made. Enter the 6 digits "
             "your authenticator shows now, or one of your recovery codes."
         )

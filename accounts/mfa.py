@@ -12,6 +12,7 @@
 from __future__ import annotations
 
 import io
+import math
 import secrets
 from typing import Any
 
@@ -107,6 +108,9 @@ def enrollment_confirm(*, actor: Principal, user: User, code: str) -> list[str]:
     device = pending_device(user)
     if device is None:
         raise InvalidParameter("InvalidParameter.MFADevice", "Start the enrollment again.")
+    wait = throttle_message(device)
+    if wait:
+        raise InvalidParameter("Throttling.MFA", wait)
     if not device.verify_token(code.strip()):
         record_failure(user, timezone.now())
         event_record(
@@ -132,6 +136,40 @@ def enrollment_confirm(*, actor: Principal, user: User, code: str) -> list[str]:
             details={"device": device.persistent_id},
         )
     return codes
+
+
+# --- throttling ------------------------------------------------------------------------------
+
+
+def throttle_message(device: TOTPDevice | StaticDevice | None) -> str:
+    """Why a code can't be checked right now and when to retry, or "" when it can be.
+
+    django-otp delays the next attempt after each wrong code (1 s, 2 s, 4 s …); a code sent
+    earlier isn't checked at all, so "not right" would be a lie.
+    """
+    if device is None:
+        return ""
+    allowed, data = device.verify_is_allowed()
+    if allowed:
+        return ""
+    data = data or {}
+    retry_at = data.get("next_allowed_at") or data.get("locked_until")
+    if retry_at is None:
+        return "Too many wrong codes were entered. Wait a moment, then try again."
+    seconds = max(1, math.ceil((retry_at - timezone.now()).total_seconds()))
+    unit = "second" if seconds == 1 else "seconds"
+    return (
+        f"Too many wrong codes: attempts are throttled. Try again in {seconds} {unit} "
+        f"(after {retry_at:%H:%M:%S} UTC) with the code your app shows then."
+    )
+
+
+def sign_in_throttle_message(user: User, code: str) -> str:
+    """The throttle message for the device a sign-in code would be checked against."""
+    code = (code or "").strip()
+    if code.isdigit() and len(code) == 6:
+        return throttle_message(confirmed_totp(user))
+    return throttle_message(StaticDevice.objects.filter(user=user).first()) if code else ""
 
 
 # --- recovery codes -------------------------------------------------------------------------

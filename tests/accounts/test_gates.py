@@ -1,5 +1,6 @@
 """Sign-in gates: a user who must change its password and bind MFA does both, password first,
-and neither gate sends it away from the page the other one needs."""
+and neither gate sends it away from the page the other one needs; a throttled MFA code is
+answered as throttled, with the time to retry."""
 
 from __future__ import annotations
 
@@ -8,10 +9,18 @@ import re
 import pyotp
 import pytest
 from django.test import Client
+from django.utils import timezone
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from accounts.preferences import security_preference_set
 from accounts.services import login_profile_set
-from tests.accounts.test_mfa import away_from_a_step_boundary
+from tests.accounts.test_mfa import (
+    away_from_a_step_boundary,
+    enroll,
+    next_code,
+    sign_in,
+    wait_out_throttle,
+)
 from tests.conftest import PASSWORD
 
 pytestmark = pytest.mark.django_db
@@ -61,3 +70,51 @@ def test_password_gate_first_then_mfa_gate_then_the_console(client: Client, gate
     away_from_a_step_boundary()
     assert client.post("/console/mfa/enroll", {"code": totp.now()}).status_code == 200
     assert client.get("/console/").status_code == 200
+
+
+# --- a code sent while django-otp throttles is answered as throttled, not as wrong ------------
+
+
+def throttle_for_seconds(user, seconds: int) -> None:
+    """Pretend more wrong codes were sent just now: django-otp waits 2**(n-1) s after n."""
+    count = seconds.bit_length()
+    TOTPDevice.objects.filter(user=user).update(
+        throttling_failure_count=count, throttling_failure_timestamp=timezone.now()
+    )
+
+
+def test_enrollment_says_a_code_is_throttled_and_when_to_retry(client: Client, tenant):
+    user = tenant.make_user("alice")
+    sign_in(client)
+    totp = pyotp.TOTP(enroll_secret(client.get("/console/mfa/enroll")))
+    wrong = client.post("/console/mfa/enroll", {"code": "000000"})
+    assert b"That code is not right" in wrong.content
+    throttle_for_seconds(user, 8)
+
+    throttled = client.post("/console/mfa/enroll", {"code": totp.now()})
+    assert throttled.status_code == 400
+    assert b"throttled" in throttled.content and b"Try again in 8 seconds" in throttled.content
+    assert b"That code is not right" not in throttled.content
+
+    wait_out_throttle(user)
+    away_from_a_step_boundary()
+    assert (
+        b'id="recovery-codes"' in client.post("/console/mfa/enroll", {"code": totp.now()}).content
+    )
+
+
+def test_sign_in_mfa_step_says_a_code_is_throttled_and_when_to_retry(client: Client, tenant):
+    user = tenant.make_user("alice")
+    sign_in(client)
+    totp, _ = enroll(client)
+    client.post("/console/logout")
+    sign_in(client)
+    assert b"not right" in client.post("/console/login/mfa", {"code": "000000"}).content
+    throttle_for_seconds(user, 4)
+
+    throttled = client.post("/console/login/mfa", {"code": next_code(totp)})
+    assert throttled.status_code == 401
+    assert b"throttled" in throttled.content and b"Try again in 4 seconds" in throttled.content
+
+    wait_out_throttle(user)
+    assert client.post("/console/login/mfa", {"code": next_code(totp)}).url == "/console/"

@@ -1,12 +1,15 @@
 """Sign-in gates in Chromium: a new user who must change its password and bind MFA does both,
-in that order, and reaches the console; step-up says what to repeat after the password."""
+in that order, and reaches the console; a throttled MFA code is answered as throttled."""
 
 from __future__ import annotations
 
 import time
+from datetime import timedelta
 
 import pyotp
 import pytest
+from django.utils import timezone
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from accounts.services import login_profile_set
 from tests.browser.conftest import ARTIFACTS
@@ -60,3 +63,33 @@ def test_new_user_changes_password_then_binds_mfa_then_reaches_the_console(live_
     page.fill("#id_code", totp.at(time.time() + 30))
     page.click("button:has-text('Verify')")
     page.wait_for_url(f"{base}/console/")
+
+
+def test_a_throttled_enrollment_code_says_so_and_when_to_retry(live_server, page):
+    tenant = make_tenant("umbrella")
+    user = tenant.make_user("carlos")
+    login_profile_set(actor=tenant.root_principal, user=user, mfa_bind_required=True)
+    base = live_server.url
+
+    sign_in(page, base, "carlos@umbrella.iam.localhost", PASSWORD)
+    page.wait_for_url("**/console/mfa/enroll")
+    totp = pyotp.TOTP(page.text_content("#mfa-secret").strip())
+    page.fill("#id_code", "000000")
+    page.click("button:has-text('Bind device')")
+    assert "That code is not right" in page.text_content("[role=alert]")
+    # Three wrong codes in a row: django-otp waits 4 s before it checks the next one.
+    TOTPDevice.objects.filter(user=user).update(
+        throttling_failure_count=3, throttling_failure_timestamp=timezone.now()
+    )
+    page.fill("#id_code", totp.now())
+    page.click("button:has-text('Bind device')")
+    alert = page.text_content("[role=alert]")
+    assert "throttled" in alert and "Try again in" in alert and "not right" not in alert
+    page.screenshot(path=str(ARTIFACTS / "gates-mfa-throttled.png"), full_page=True)
+
+    TOTPDevice.objects.filter(user=user).update(
+        throttling_failure_timestamp=timezone.now() - timedelta(minutes=5)
+    )
+    page.fill("#id_code", totp.now())
+    page.click("button:has-text('Bind device')")
+    page.wait_for_selector("#recovery-codes")

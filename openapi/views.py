@@ -89,6 +89,8 @@ def _handle(request: HttpRequest, meta: Any) -> dict[str, Any]:
     except IamError as exc:  # signatures, keys, STS tokens, the single-use store
         _record_authentication_failure(request, params, action, meta, exc)
         raise
+    if isinstance(auth.key, KeyRecord):  # last use counts every outcome, denied calls too
+        access_key_touch(auth.key, source_ip=meta.source_ip, action=action)
     audited = f"{registry.product(version)}:{action}"
     token = recorded.set(0)
     try:
@@ -104,8 +106,6 @@ def _handle(request: HttpRequest, meta: Any) -> dict[str, Any]:
             event_record(actor=auth.principal, action=audited, details={"read": True})
     finally:
         recorded.reset(token)
-    if isinstance(auth.key, KeyRecord):
-        access_key_touch(auth.key, source_ip=meta.source_ip, action=action)
     return result
 
 

@@ -132,3 +132,20 @@ def test_a_held_secret_is_shown_only_for_its_own_key_and_owner(tenant, admin, ro
     wrong_owner = client.get(f"/console/users/robo2/access-keys/new?created={key.access_key_id}")
     assert wrong_owner.status_code == 404
     assert client.get(created["Location"]).context["secret"]
+
+
+def test_a_key_used_only_for_a_denied_call_shows_when_it_was_last_used(tenant, admin, robo):
+    from tests.openapi.conftest import Api
+
+    client = sign_in("admin@acme.iam.localhost", PASSWORD)
+    created = client.post("/console/users/robo/access-keys/new")
+    key = AccessKey.objects.get(user=robo)
+    api = Api(key.access_key_id, client.get(created["Location"]).context["secret"])
+    refused = api.v1("ListUsers")
+    assert refused.status_code == 403 and refused.json()["Code"] == "NoPermission"
+    assert AuditEvent.objects.filter(action="ram:ListUsers", outcome="denied").exists()
+    key.refresh_from_db()
+    assert key.last_used_at is not None and key.last_used_action == "ListUsers"
+    confirm = client.get(f"/console/users/robo/access-keys/{key.access_key_id}/delete")
+    assert b"never been used" not in confirm.content
+    assert f"Last used {key.last_used_at:%Y-%m-%d %H:%M} UTC".encode() in confirm.content

@@ -1,6 +1,7 @@
 """Sign-in gates: a user who must change its password and bind MFA does both, password first,
 and neither gate sends it away from the page the other one needs; a throttled MFA code is
-answered as throttled, with the time to retry."""
+answered as throttled, with the time to retry; after a step-up password the user is told which
+action to repeat."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ import pyotp
 import pytest
 from django.test import Client
 from django.utils import timezone
+from django_otp.plugins.otp_static.models import StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from accounts.preferences import security_preference_set
@@ -118,3 +120,52 @@ def test_sign_in_mfa_step_says_a_code_is_throttled_and_when_to_retry(client: Cli
 
     wait_out_throttle(user)
     assert client.post("/console/login/mfa", {"code": next_code(totp)}).url == "/console/"
+
+
+# --- after the step-up password, the user is told what to repeat (a POST is never replayed) ---
+
+
+def expire_step_up(client: Client) -> None:
+    session = client.session
+    session["reauthenticated_at"] = 0
+    session.save()
+
+
+def test_a_form_sent_before_step_up_is_named_to_repeat_on_its_page(client: Client, tenant):
+    tenant.make_user("alice")
+    sign_in(client)
+    enroll(client)
+    expire_step_up(client)
+    codes_before = set(StaticToken.objects.values_list("token", flat=True))
+
+    sent = client.post(
+        "/console/credentials/mfa/recovery-codes",
+        HTTP_REFERER="http://testserver/console/credentials/mfa",
+    )
+    assert sent.url == "/console/reauth?next=%2Fconsole%2Fcredentials%2Fmfa"
+    asked = client.get(sent.url)
+    assert "“Generate new recovery codes” needs your password again" in asked.content.decode()
+    assert b"It was not carried out" in asked.content
+
+    confirmed = client.post(sent.url, {"password": PASSWORD, "next": "/console/credentials/mfa"})
+    assert confirmed.url == "/console/credentials/mfa"
+    page = client.get(confirmed.url)
+    assert page.status_code == 200
+    assert "Password confirmed — now repeat “Generate new recovery codes”" in page.content.decode()
+    assert set(StaticToken.objects.values_list("token", flat=True)) == codes_before  # not replayed
+
+
+def test_a_page_opened_before_step_up_is_returned_to(client: Client, tenant):
+    tenant.make_user("alice")
+    sign_in(client)
+    enroll(client)
+    expire_step_up(client)
+
+    opened = client.get("/console/credentials/mfa/remove")
+    assert opened.url == "/console/reauth?next=%2Fconsole%2Fcredentials%2Fmfa%2Fremove"
+    confirmed = client.post(opened.url, {"password": PASSWORD})
+    assert confirmed.url == "/console/credentials/mfa/remove"
+    page = client.get(confirmed.url)
+    assert "Password confirmed — continue with “Remove device”" in page.content.decode()
+    assert b"Remove your MFA device?" in page.content
+    assert "Password confirmed" not in client.get("/console/credentials/mfa").content.decode()

@@ -1,5 +1,6 @@
 """Sign-in gates in Chromium: a new user who must change its password and bind MFA does both,
-in that order, and reaches the console; a throttled MFA code is answered as throttled."""
+in that order, and reaches the console; a throttled MFA code is answered as throttled; after a
+step-up password the user is told which action to repeat."""
 
 from __future__ import annotations
 
@@ -8,6 +9,8 @@ from datetime import timedelta
 
 import pyotp
 import pytest
+from django.conf import settings
+from django.contrib.sessions.backends.db import SessionStore
 from django.utils import timezone
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
@@ -92,4 +95,35 @@ def test_a_throttled_enrollment_code_says_so_and_when_to_retry(live_server, page
     )
     page.fill("#id_code", totp.now())
     page.click("button:has-text('Bind device')")
+    page.wait_for_selector("#recovery-codes")
+
+
+def test_after_the_step_up_password_the_user_is_told_what_to_repeat(live_server, page):
+    tenant = make_tenant("umbrella")
+    user = tenant.make_user("leon")
+    login_profile_set(actor=tenant.root_principal, user=user, mfa_bind_required=True)
+    base = live_server.url
+    sign_in(page, base, "leon@umbrella.iam.localhost", PASSWORD)
+    page.wait_for_url("**/console/mfa/enroll")
+    page.fill("#id_code", pyotp.TOTP(page.text_content("#mfa-secret").strip()).now())
+    page.click("button:has-text('Bind device')")
+    page.click("text=I saved them")
+    page.wait_for_url(f"{base}/console/")
+
+    cookies = {cookie["name"]: cookie["value"] for cookie in page.context.cookies()}
+    session = SessionStore(session_key=cookies[settings.SESSION_COOKIE_NAME])  # 5 minutes later
+    session["reauthenticated_at"] = 0
+    session.save()
+    page.goto(f"{base}/console/credentials/mfa")
+    page.click("button:has-text('Generate new recovery codes')")
+    page.wait_for_url("**/console/reauth?**")
+    assert "“Generate new recovery codes” needs your password" in page.text_content(
+        "#step-up-action"
+    )
+    page.fill("#id_password", PASSWORD)
+    page.click("button:has-text('Continue')")
+    page.wait_for_url(f"{base}/console/credentials/mfa")
+    assert page.is_visible("text=Password confirmed — now repeat “Generate new recovery codes”")
+    page.screenshot(path=str(ARTIFACTS / "gates-step-up-repeat.png"), full_page=True)
+    page.click("button:has-text('Generate new recovery codes')")
     page.wait_for_selector("#recovery-codes")

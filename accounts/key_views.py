@@ -91,7 +91,7 @@ def my_credentials(request: HttpRequest) -> HttpResponse:
 REVEAL_SESSION_KEY = "access_key_reveal"
 
 
-def _hold_for_reveal(request: HttpRequest, owner: User, key: AccessKey, secret: str) -> str:
+def hold_for_reveal(request: HttpRequest, owner: User, key: AccessKey, secret: str) -> str:
     """Keep a new key's secret, sealed, in the session for one display; return the page's URL."""
     request.session[REVEAL_SESSION_KEY] = {
         "key_id": key.access_key_id,
@@ -101,7 +101,7 @@ def _hold_for_reveal(request: HttpRequest, owner: User, key: AccessKey, secret: 
     return f"{request.path}?{urlencode({'created': key.access_key_id})}"
 
 
-def _take_for_reveal(request: HttpRequest, owner: User, key_id: str) -> str | None:
+def take_for_reveal(request: HttpRequest, owner: User, key_id: str) -> str | None:
     """The held secret of `key_id`, removed from the session: None once it has been shown."""
     held = request.session.get(REVEAL_SESSION_KEY)
     if not held or held.get("key_id") != key_id or held.get("owner_pk") != owner.pk:
@@ -131,7 +131,7 @@ def key_create(request: HttpRequest, name: str | None = None) -> HttpResponse:
                 raise
             messages.error(request, exc.message)
             return redirect(back)
-        return redirect(_hold_for_reveal(request, owner, key, secret))
+        return redirect(hold_for_reveal(request, owner, key, secret))
     created = request.GET.get("created")
     if created:
         key = access_keys.get_key(principal, owner, created, "ram:CreateAccessKey")
@@ -141,7 +141,7 @@ def key_create(request: HttpRequest, name: str | None = None) -> HttpResponse:
             {
                 "owner": owner,
                 "key": key,
-                "secret": _take_for_reveal(request, owner, key.access_key_id),
+                "secret": take_for_reveal(request, owner, key.access_key_id),
                 "back": back,
             },
         )

@@ -14,7 +14,7 @@ from accounts.arns import account_resource
 from accounts.console import handle_iam_errors
 from accounts.errors import IamError
 from accounts.forms import KeyExemptForm, KeyRotationForm
-from accounts.key_views import _owner, _owner_url
+from accounts.key_views import _owner, _owner_url, hold_for_reveal, take_for_reveal
 from accounts.stepup import require_recent_auth, step_up_redirect
 from audit.services import changes, event_record
 from policies.guards import require
@@ -84,10 +84,21 @@ def key_rotate(request: HttpRequest, key_id: str, name: str | None = None) -> Ht
                 raise
             messages.error(request, exc.message)
             return redirect(back)
+        # post/redirect/get: reloading the page that shows the secret never rotates again.
+        return redirect(hold_for_reveal(request, owner, new, secret))
+    created = request.GET.get("created")
+    if created:
+        new = access_keys.get_key(principal, owner, created, "ram:CreateAccessKey")
         response = render(
             request,
             "accounts/key_reveal.html",
-            {"owner": owner, "key": new, "secret": secret, "back": back, "rotated_from": key},
+            {
+                "owner": owner,
+                "key": new,
+                "secret": take_for_reveal(request, owner, new.access_key_id),
+                "back": back,
+                "rotated_from": key,
+            },
         )
         response["Cache-Control"] = "no-store"
         return response

@@ -188,7 +188,12 @@ def test_console_policy_preview_rotate_and_exempt(tenant, admin, robot):
     assert AccessKey.objects.get(pk=key.pk).is_active  # a preview changes nothing
     assert AuditEvent.objects.filter(action="ram:SetKeyRotationPolicy").exists()
     rotated = client.post(f"/console/users/robot/access-keys/{key.access_key_id}/rotate")
-    assert rotated.status_code == 200 and b"ALIBABA_CLOUD_ACCESS_KEY_SECRET" in rotated.content
+    assert rotated.status_code == 302  # post/redirect/get: the secret is shown by the GET
+    shown = client.get(rotated["Location"])
+    assert shown.status_code == 200 and b"ALIBABA_CLOUD_ACCESS_KEY_SECRET" in shown.content
+    again = client.get(rotated["Location"])  # a reload neither shows it again nor rotates
+    assert b"ALIBABA_CLOUD_ACCESS_KEY_SECRET" not in again.content
+    assert AccessKey.objects.filter(user__name="robot").count() == 2
     assert AccessKey.objects.get(pk=key.pk).retire_at is not None
     client.post(
         f"/console/users/robot/access-keys/{key.access_key_id}/exempt",

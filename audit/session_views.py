@@ -18,7 +18,7 @@ from accounts.sessions import active_console_sessions, console_session_terminate
 from audit.forms import LockdownForm
 from policies.guards import allowed, require
 from sts.models import StsSession
-from sts.services import revoke_session
+from sts.views import session_revoke_confirmed
 
 SHOWN = 200
 
@@ -94,24 +94,12 @@ def sts_session_revoke(request: HttpRequest, key_id: str) -> HttpResponse:
     )
     if session is None:
         raise NotFound("EntityNotExist.Session", "That session does not exist.")
-    if request.method == "POST":
-        revoke_session(actor=principal, session=session)
-        messages.success(request, f"Role session {session.session_name} revoked.")
-        return redirect("audit:sessions")
-    require(principal, "sts:RevokeSession", session.role.resource_arn)
-    return confirm(
+    return session_revoke_confirmed(
         request,
+        session,
+        back=reverse("audit:sessions"),
         title=f"Revoke role session {session.role.name}/{session.session_name}?",
-        message="Its temporary credentials stop working at their next use. Whoever assumed "
-        "the role can assume it again if the trust policy still allows them.",
-        details=[
-            f"Access key: {session.access_key_id}",
-            f"Assumed by: {session.source_arn}",
-            f"Expires: {session.expires_at:%Y-%m-%d %H:%M:%S} UTC",
-        ],
-        action_url=request.path,
-        cancel_url=reverse("audit:sessions"),
-        button="Revoke session",
+        done=f"Role session {session.session_name} revoked.",
     )
 
 

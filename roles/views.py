@@ -18,7 +18,8 @@ from policies.principal import Principal
 from roles import selectors, services
 from roles.forms import RoleEditForm, RoleForm
 from sts.models import StsSession
-from sts.services import revoke_role_sessions, revoke_session
+from sts.services import revoke_role_sessions
+from sts.views import session_revoke_confirmed
 
 
 def trust_document(principal: Principal, data: dict) -> str:
@@ -231,24 +232,12 @@ def session_revoke(request: HttpRequest, name: str, key_id: str) -> HttpResponse
     if session is None:
         messages.error(request, "That session does not exist.")
         return redirect(back)
-    if request.method == "POST":
-        revoke_session(actor=principal, session=session)
-        messages.success(request, f"Session {session.session_name} revoked.")
-        return redirect(back)
-    require(principal, "sts:RevokeSession", role.resource_arn)
-    return confirm(
+    return session_revoke_confirmed(
         request,
+        session,
+        back=back,
         title=f"Revoke session {session.session_name} of {role.name}?",
-        message="Its temporary credentials stop working at their next use. Whoever assumed "
-        "the role can assume it again if the trust policy still allows them.",
-        details=[
-            f"Access key: {session.access_key_id}",
-            f"Assumed by: {session.source_arn}",
-            f"Expires: {session.expires_at:%Y-%m-%d %H:%M:%S} UTC",
-        ],
-        action_url=request.path,
-        cancel_url=back,
-        button="Revoke session",
+        done=f"Session {session.session_name} revoked.",
     )
 
 
